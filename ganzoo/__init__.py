@@ -1,0 +1,54 @@
+"""ganzoo: a plugin-based GAN zoo for PyTorch.
+
+``import ganzoo`` is cheap: it imports neither torch nor any plugin. The names below load on first use.
+
+    >>> import ganzoo
+    >>> g = ganzoo.create_generator("resnet9", ngf=64)
+    >>> ganzoo.list_components("discriminator")
+    ['dc', 'patchgan', 'pixel', 'timm']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ganzoo.errors import GanzooError, InvalidOptionError, PluginError, UnknownComponentError
+from ganzoo.hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "create_generator": "ganzoo.api",
+    "create_discriminator": "ganzoo.api",
+    "create_loss": "ganzoo.api",
+    "create_component": "ganzoo.api",
+    "list_components": "ganzoo.api",
+    "get_entry": "ganzoo.api",
+    "get_registry": "ganzoo.api",
+    "register_component": "ganzoo.api",
+    "register_generator": "ganzoo.api",
+    "register_discriminator": "ganzoo.api",
+    "register_loss": "ganzoo.api",
+    "register_plugin": "ganzoo.api",
+    "unregister_plugin": "ganzoo.api",
+    "init_weights": "ganzoo.nn.layers",
+    "AdversarialLoss": "ganzoo.losses.adversarial",
+    "ReconstructionLoss": "ganzoo.losses.reconstruction",
+}
+
+__all__ = ["GanzooError", "InvalidOptionError", "PluginError", "UnknownComponentError", "hookimpl",
+           "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

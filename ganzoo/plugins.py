@@ -1,0 +1,337 @@
+"""The plugin manager: built-ins first, then entry points of group ``ganzoo``, then one-off plugin files.
+
+Plugins load lazily, on the first registry or CLI use, never at ``import ganzoo``. Each plugin is imported
+and each of its hooks is called in isolation: one that fails to import, or raises in a hook, is skipped
+with a one-line warning naming it (its partial registrations are withdrawn) and reported as failed by
+``ganzoo plugins``; everything else keeps working.
+
+Environment switches (read at load time):
+
+- ``GANZOO_PLUGINS``: comma-separated plugin names; only these third-party plugins load (an empty value
+  loads none). The built-in components always load.
+- ``GANZOO_DISABLE_PLUGINS``: comma-separated plugin names that never load.
+- ``GANZOO_STRICT_PLUGINS``: ``1`` makes any plugin failure raise :class:`~ganzoo.errors.PluginError`
+  (for plugin authors' CI).
+- ``GANZOO_PLUGINS_DIR``: folders (separated by ``os.pathsep``) whose ``*.py`` files load as plugins;
+  the CLI's ``--plugins-dir`` adds to it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pluggy
+
+from ganzoo import hookspecs
+from ganzoo.errors import GanzooError, PluginError
+from ganzoo.registry import KINDS, Entry, Registry
+
+ENTRY_POINT_GROUP = "ganzoo"
+BUILTIN_PLUGIN = "ganzoo"
+SESSION_PLUGIN = "__session__"
+
+#: The registration hook of each kind of component.
+REGISTRATION_HOOKS: dict[str, str] = {
+    "generator": "ganzoo_register_generators",
+    "discriminator": "ganzoo_register_discriminators",
+    "loss": "ganzoo_register_losses",
+    "data_mode": "ganzoo_register_data_modes",
+    "recipe": "ganzoo_register_recipes",
+}
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class PluginInfo:
+    """What ``ganzoo plugins`` reports about one plugin."""
+
+    name: str
+    source: str  # "builtin", "entry point", "plugins dir" or "session"
+    version: str = ""
+    status: str = "loaded"  # "loaded", "failed" or "disabled"
+    error: str = ""
+    hooks: list[str] = dataclasses.field(default_factory=list)
+    location: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _env_list(var: str) -> list[str] | None:
+    value = os.environ.get(var)
+    if value is None:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _env_flag(var: str) -> bool:
+    return os.environ.get(var, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class _SessionPlugin:
+    """Holds components registered from Python (a notebook, a script) so that rebuilding the registries
+    from the hooks replays them like any plugin's."""
+
+    def __init__(self) -> None:
+        self.registrations: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+
+    def _replay(self, kind: str, register: Callable[..., Any]) -> None:
+        for call in self.registrations[kind]:
+            register(**call)
+
+    @hookspecs.hookimpl
+    def ganzoo_register_generators(self, register):
+        self._replay("generator", register)
+
+    @hookspecs.hookimpl
+    def ganzoo_register_discriminators(self, register):
+        self._replay("discriminator", register)
+
+    @hookspecs.hookimpl
+    def ganzoo_register_losses(self, register):
+        self._replay("loss", register)
+
+    @hookspecs.hookimpl
+    def ganzoo_register_data_modes(self, register):
+        self._replay("data_mode", register)
+
+    @hookspecs.hookimpl
+    def ganzoo_register_recipes(self, register):
+        self._replay("recipe", register)
+
+
+class PluginHost:
+    """The plugin manager, the plugins' load reports, and the registries they fill."""
+
+    def __init__(self, *, plugin_dirs: Iterable[str | os.PathLike[str]] = ()) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: dict[str, PluginInfo] = {}
+        self.registries: dict[str, Registry] = {kind: Registry(kind) for kind in KINDS}
+        self.session = _SessionPlugin()
+        self.strict = _env_flag("GANZOO_STRICT_PLUGINS")
+        self._plugin_dirs = [Path(d) for d in plugin_dirs]
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Load every plugin, then fill the registries from their hooks."""
+        only = _env_list("GANZOO_PLUGINS")
+        disabled = set(_env_list("GANZOO_DISABLE_PLUGINS") or [])
+        self._load_module(BUILTIN_PLUGIN, "ganzoo.builtin", source="builtin", version=_version("ganzoo"))
+        for ep in _entry_points():
+            if self._skip(ep.name, only, disabled, source="entry point"):
+                continue
+            dist = getattr(ep, "dist", None)
+            self._load(
+                ep.name,
+                ep.load,
+                source="entry point",
+                version=dist.version if dist is not None else "",
+                location=ep.value,
+            )
+        for path in self._plugin_files():
+            if self._skip(path.stem, only, disabled, source="plugins dir"):
+                continue
+            self._load(path.stem, lambda p=path: _import_file(p), source="plugins dir", location=str(path))
+        self.pm.register(self.session, name=SESSION_PLUGIN)
+        self.infos[SESSION_PLUGIN] = PluginInfo(SESSION_PLUGIN, "session")
+        self.rebuild()
+
+    def _skip(self, name: str, only: list[str] | None, disabled: set[str], *, source: str) -> bool:
+        if name in disabled or (only is not None and name not in only):
+            self.infos[name] = PluginInfo(name, source, status="disabled", error="disabled by environment")
+            return True
+        if name in self.infos and self.infos[name].status == "loaded":
+            self._fail(name, f"a plugin named {name!r} is already loaded from {self.infos[name].source}")
+            return True
+        return False
+
+    def _plugin_files(self) -> list[Path]:
+        dirs = [Path(d) for d in os.environ.get("GANZOO_PLUGINS_DIR", "").split(os.pathsep) if d]
+        files: list[Path] = []
+        for folder in [*dirs, *self._plugin_dirs]:
+            if not folder.is_dir():
+                raise PluginError(f"plugins folder {str(folder)!r} does not exist or is not a folder")
+            files.extend(sorted(p for p in folder.glob("*.py") if not p.name.startswith("_")))
+        return files
+
+    def _load_module(self, name: str, module: str, *, source: str, version: str = "") -> None:
+        self._load(name, lambda: importlib.import_module(module), source=source, version=version)
+
+    def _load(self, name: str, importer: Callable[[], Any], *, source: str, version: str = "",
+              location: str = "") -> None:
+        info = PluginInfo(name, source, version=version, location=location)
+        self.infos[name] = info
+        try:
+            plugin = importer()
+            self.pm.register(plugin, name=name)
+        except Exception as exc:  # a broken plugin must never break ganzoo
+            self._fail(name, f"failed to load: {type(exc).__name__}: {exc}")
+            return
+        info.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
+
+    def _fail(self, name: str, message: str) -> None:
+        info = self.infos.setdefault(name, PluginInfo(name, "unknown"))
+        info.status, info.error = "failed", message
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
+        for registry in self.registries.values():
+            for entry in [e for e in registry if e.plugin == name]:
+                registry.remove(entry.name)
+        if self.strict:
+            raise PluginError(f"plugin {name!r} {message}")
+        logger.warning("ganzoo: skipping plugin %r: %s", name, message)
+
+    # -- hooks ---------------------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Empty the registries and fill them again by calling every loaded plugin's hooks."""
+        self.registries = {kind: Registry(kind) for kind in KINDS}
+        for kind, hook in REGISTRATION_HOOKS.items():
+            self.call_each(hook, lambda plugin, kind=kind: {"register": self._registrar(kind, plugin)})
+
+    def call_each(self, hook_name: str, make_kwargs: Callable[[str], dict[str, Any]]) -> None:
+        """Call one hook on each plugin, in load order, so that one plugin's failure stays its own."""
+        hook = getattr(self.pm.hook, hook_name)
+        impls = {impl.plugin_name: impl for impl in hook.get_hookimpls()}
+        for name in list(self.infos):
+            impl = impls.get(name)
+            if impl is None or self.infos[name].status != "loaded":
+                continue
+            kwargs = make_kwargs(name)
+            try:
+                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except GanzooError as exc:
+                self._fail(name, f"{hook_name}: {exc}")
+            except Exception as exc:
+                self._fail(name, f"raised in {hook_name}: {type(exc).__name__}: {exc}")
+
+    def _registrar(self, kind: str, plugin: str) -> Callable[..., Entry]:
+        registry = self.registries[kind]
+
+        def register(factory: Callable[..., Any], *, name: str | None = None, summary: str | None = None,
+                     paper: str = "", aliases: Iterable[str] = (), family: bool = False, example: str = "",
+                     defaults: dict[str, Any] | None = None, replace: bool = False,
+                     **metadata: Any) -> Entry:
+            entry = make_entry(kind, factory, plugin=plugin, name=name, summary=summary, paper=paper,
+                               aliases=aliases, family=family, example=example, defaults=defaults,
+                               metadata=metadata)
+            return registry.add(entry, replace=replace)
+
+        return register
+
+    # -- runtime registration ------------------------------------------------------------------
+
+    def register_plugin(self, plugin: Any, *, name: str) -> None:
+        """Register a plugin object (a module or any object with hook implementations) at runtime."""
+        self._load(name, lambda: plugin, source="session")
+        if self.infos[name].status == "loaded":
+            self.rebuild()
+
+    def unregister_plugin(self, name: str) -> None:
+        """Remove a plugin registered at runtime, with all its components."""
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
+        self.infos.pop(name, None)
+        self.rebuild()
+
+
+def make_entry(kind: str, factory: Callable[..., Any], *, plugin: str, name: str | None = None,
+               summary: str | None = None, paper: str = "", aliases: Iterable[str] = (),
+               family: bool = False, example: str = "", defaults: dict[str, Any] | None = None,
+               metadata: dict[str, Any] | None = None) -> Entry:
+    """Build an :class:`Entry`, taking the name and summary from the factory when they are not given."""
+    if name is None:
+        name = getattr(factory, "__name__", "").lower()
+    if summary is None:
+        doc = (getattr(factory, "__doc__", None) or "").strip()
+        summary = doc.splitlines()[0] if doc else ""
+    return Entry(name=name, kind=kind, factory=factory, summary=summary, paper=paper,
+                 aliases=tuple(aliases), plugin=plugin, family=family, example=example,
+                 defaults=dict(defaults or {}), metadata=dict(metadata or {}))
+
+
+def _entry_points() -> list[importlib.metadata.EntryPoint]:
+    eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    unique: dict[str, importlib.metadata.EntryPoint] = {}
+    for ep in eps:  # a distribution found twice on sys.path lists its entry points twice
+        unique.setdefault(ep.name, ep)
+    return sorted(unique.values(), key=lambda ep: ep.name)
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def _import_file(path: Path) -> Any:
+    module_name = f"ganzoo_plugins_dir.{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    return module
+
+
+_host: PluginHost | None = None
+_extra_plugin_dirs: list[str] = []
+
+
+def get_host() -> PluginHost:
+    """The process's plugin host, loading every plugin on first use."""
+    global _host
+    if _host is None:
+        host = PluginHost(plugin_dirs=_extra_plugin_dirs)
+        _host = host
+        try:
+            host.load()
+        except BaseException:
+            _host = None
+            raise
+    return _host
+
+
+def add_plugins_dir(path: str | os.PathLike[str]) -> None:
+    """Load ``*.py`` plugin files from ``path`` too (what ``--plugins-dir`` does); reloads if needed."""
+    _extra_plugin_dirs.append(os.fspath(path))
+    reset(keep_dirs=True)
+
+
+def reset(*, keep_dirs: bool = False) -> None:
+    """Forget every loaded plugin and registration; the next use loads afresh (tests use this)."""
+    global _host
+    _host = None
+    if not keep_dirs:
+        _extra_plugin_dirs.clear()
+
+
+def registry(kind: str) -> Registry:
+    """The registry of one kind of component, loading plugins on first use."""
+    from ganzoo.registry import normalize_kind
+
+    return get_host().registries[normalize_kind(kind)]
+
+
+def plugin_infos() -> list[PluginInfo]:
+    """Every plugin ganzoo found, with its status, in load order."""
+    return [info for info in get_host().infos.values() if info.name != SESSION_PLUGIN]
