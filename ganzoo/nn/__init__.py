@@ -1,0 +1,1 @@
+"""Network families, one per file. Importing this package imports torch; ``import ganzoo`` does not."""

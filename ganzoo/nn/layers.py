@@ -1,0 +1,89 @@
+"""Layers and initialisation shared by the network families.
+
+The choices follow the reference CycleGAN/pix2pix code (upstream master), so that ganzoo networks at the
+same settings are the same networks, parameter for parameter:
+
+- ``batch`` is ``BatchNorm2d(affine=True)``; ``instance`` is ``InstanceNorm2d(affine=False,
+  track_running_stats=False)``; ``none`` is no normalisation.
+- A convolution followed by a norm layer has a bias only when that norm cannot absorb one (instance norm
+  without affine parameters, or no norm).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Literal
+
+import torch
+from torch import nn
+
+Norm = Literal["batch", "instance", "none"]
+Padding = Literal["reflect", "replicate", "zero"]
+InitType = Literal["normal", "xavier", "kaiming", "orthogonal"]
+
+NORMS: tuple[str, ...] = ("batch", "instance", "none")
+PADDINGS: tuple[str, ...] = ("reflect", "replicate", "zero")
+INIT_TYPES: tuple[str, ...] = ("normal", "xavier", "kaiming", "orthogonal")
+
+
+def _check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        from ganzoo.errors import InvalidOptionError
+
+        raise InvalidOptionError(f"unknown {what} {value!r}; valid choices: {', '.join(choices)}")
+
+
+def norm_layer(norm: str) -> Callable[[int], nn.Module]:
+    """A constructor ``f(channels) -> module`` for the named normalisation (``none`` gives Identity)."""
+    _check_choice("norm", norm, NORMS)
+    if norm == "batch":
+        return functools.partial(nn.BatchNorm2d, affine=True, track_running_stats=True)
+    if norm == "instance":
+        return functools.partial(nn.InstanceNorm2d, affine=False, track_running_stats=False)
+    return lambda channels: nn.Identity()
+
+
+def conv_bias(norm: str) -> bool:
+    """Whether a convolution feeding this norm needs its own bias (batch norm's shift makes it redundant)."""
+    _check_choice("norm", norm, NORMS)
+    return norm != "batch"
+
+
+def padding_layer(padding: str, amount: int) -> tuple[list[nn.Module], int]:
+    """Explicit padding modules and the ``padding=`` a following convolution then uses."""
+    _check_choice("padding", padding, PADDINGS)
+    if padding == "reflect":
+        return [nn.ReflectionPad2d(amount)], 0
+    if padding == "replicate":
+        return [nn.ReplicationPad2d(amount)], 0
+    return [], amount
+
+
+@torch.no_grad()
+def init_weights(module: nn.Module, *, init_type: str = "normal", gain: float = 0.02) -> nn.Module:
+    """Initialise convolution and linear weights (biases to 0) and batch-norm scales ~ N(1, gain).
+
+    ``normal`` (N(0, gain), the DCGAN paper's and reference code's default), ``xavier`` (normal, with
+    ``gain``), ``kaiming`` (fan-in normal) or ``orthogonal`` (with ``gain``).
+    """
+    _check_choice("init_type", init_type, INIT_TYPES)
+
+    def init(m: nn.Module) -> None:
+        weight = getattr(m, "weight", None)
+        if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear)) and weight is not None:
+            if init_type == "normal":
+                nn.init.normal_(weight, 0.0, gain)
+            elif init_type == "xavier":
+                nn.init.xavier_normal_(weight, gain=gain)
+            elif init_type == "kaiming":
+                nn.init.kaiming_normal_(weight, a=0, mode="fan_in")
+            else:
+                nn.init.orthogonal_(weight, gain=gain)
+            if getattr(m, "bias", None) is not None:
+                nn.init.constant_(m.bias, 0.0)
+        elif isinstance(m, nn.BatchNorm2d) and weight is not None:
+            nn.init.normal_(weight, 1.0, gain)
+            nn.init.constant_(m.bias, 0.0)
+
+    module.apply(init)
+    return module

@@ -1,0 +1,78 @@
+"""PatchGAN discriminators of pix2pix: a grid of real/fake logits, one per overlapping image patch.
+
+Paper: https://arxiv.org/abs/1611.07004. ``n_layers=3`` gives 70x70 patches, the paper's default.
+The pixel discriminator (1x1 patches) looks at colour statistics only. Module layouts (``model.N``,
+``net.N``) are the reference code's, so its checkpoints load with their own key names.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from ganzoo.nn.layers import conv_bias, norm_layer
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN: ``n_layers`` stride-2 4x4 convolutions, one stride-1, then a 1-channel logit map.
+
+    Args:
+        in_channels: input channels (6 for pix2pix, which feeds input and output together).
+        ndf: width of the first layer; it doubles per layer up to ``8 * ndf``.
+        n_layers: depth; the receptive field grows with it (3 -> 70x70 patches).
+        norm: ``instance`` (CycleGAN), ``batch`` (pix2pix) or ``none`` (a WGAN-GP critic).
+    """
+
+    def __init__(self, *, in_channels: int = 3, ndf: int = 64, n_layers: int = 3,
+                 norm: str = "instance") -> None:
+        super().__init__()
+        if n_layers < 1:
+            raise ValueError(f"n_layers must be >= 1, got {n_layers}")
+        self.in_channels = in_channels
+        self.min_size = 2 ** (n_layers + 1) + 4  # the smallest side that leaves at least one patch
+        make_norm, bias = norm_layer(norm), conv_bias(norm)
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, ndf, kernel_size=4, stride=2, padding=1),
+            nn.LeakyReLU(0.2, True),
+        ]
+        mult = 1
+        for n in range(1, n_layers + 1):
+            prev, mult = mult, min(2**n, 8)
+            stride = 2 if n < n_layers else 1
+            layers += [
+                nn.Conv2d(ndf * prev, ndf * mult, kernel_size=4, stride=stride, padding=1, bias=bias),
+                make_norm(ndf * mult),
+                nn.LeakyReLU(0.2, True),
+            ]
+        layers.append(nn.Conv2d(ndf * mult, 1, kernel_size=4, stride=1, padding=1))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model(x)
+
+
+class PixelDiscriminator(nn.Module):
+    """1x1 PatchGAN ("PixelGAN"): judges each pixel's colour, not its structure.
+
+    Args:
+        in_channels: input channels.
+        ndf: width of the first layer (the second is ``2 * ndf``).
+        norm: ``instance``, ``batch`` or ``none``.
+    """
+
+    min_size = 1
+
+    def __init__(self, *, in_channels: int = 3, ndf: int = 64, norm: str = "instance") -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        make_norm, bias = norm_layer(norm), conv_bias(norm)
+        self.net = nn.Sequential(
+            nn.Conv2d(in_channels, ndf, kernel_size=1, stride=1, padding=0),
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf, ndf * 2, kernel_size=1, stride=1, padding=0, bias=bias),
+            make_norm(ndf * 2),
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf * 2, 1, kernel_size=1, stride=1, padding=0, bias=bias),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)

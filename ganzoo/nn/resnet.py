@@ -1,0 +1,87 @@
+"""ResNet generator of Johnson et al., as CycleGAN uses it.
+
+Paper: https://arxiv.org/abs/1603.08155 (perceptual losses), used by CycleGAN
+(https://arxiv.org/abs/1703.10593). The module layout (``model.N``, ``model.N.conv_block.M``) is the
+reference code's, so its checkpoints load with their own key names.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from ganzoo.nn.layers import conv_bias, norm_layer, padding_layer
+
+
+class ResnetBlock(nn.Module):
+    """Two 3x3 convolutions with a residual connection (optional dropout between them)."""
+
+    def __init__(self, dim: int, *, padding: str, norm: str, dropout: bool) -> None:
+        super().__init__()
+        make_norm, bias = norm_layer(norm), conv_bias(norm)
+
+        def padded_conv() -> list[nn.Module]:
+            pad, p = padding_layer(padding, 1)
+            return [*pad, nn.Conv2d(dim, dim, kernel_size=3, padding=p, bias=bias), make_norm(dim)]
+
+        layers = [*padded_conv(), nn.ReLU(True), *([nn.Dropout(0.5)] if dropout else []), *padded_conv()]
+        self.conv_block = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.conv_block(x)
+
+
+class ResnetGenerator(nn.Module):
+    """ResNet image-to-image generator: 7x7 stem, two stride-2 downsamplings, residual blocks, two
+    transposed-convolution upsamplings, 7x7 head with tanh.
+
+    Args:
+        in_channels: channels of the input image.
+        out_channels: channels of the output image.
+        ngf: width of the first layer; the blocks run at ``4 * ngf``.
+        n_blocks: residual blocks (9 for 256x256 images, 6 for 128x128 in the paper).
+        norm: ``instance`` (CycleGAN), ``batch`` or ``none``.
+        dropout: dropout 0.5 inside each residual block.
+        padding: ``reflect`` (the paper's), ``replicate`` or ``zero``.
+    """
+
+    #: What the generator consumes: an image batch (N, C, H, W).
+    input_kind = "image"
+    #: Input sides must be multiples of this so that downsampling and upsampling restore the size.
+    size_multiple = 4
+
+    def __init__(self, *, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_blocks: int = 9,
+                 norm: str = "instance", dropout: bool = False, padding: str = "reflect") -> None:
+        super().__init__()
+        if n_blocks < 0:
+            raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        make_norm, bias = norm_layer(norm), conv_bias(norm)
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(in_channels, ngf, kernel_size=7, padding=0, bias=bias),
+            make_norm(ngf),
+            nn.ReLU(True),
+        ]
+        n_down = 2
+        for i in range(n_down):
+            mult = 2**i
+            layers += [
+                nn.Conv2d(ngf * mult, ngf * mult * 2, kernel_size=3, stride=2, padding=1, bias=bias),
+                make_norm(ngf * mult * 2),
+                nn.ReLU(True),
+            ]
+        width = ngf * 2**n_down
+        layers += [ResnetBlock(width, padding=padding, norm=norm, dropout=dropout) for _ in range(n_blocks)]
+        for i in range(n_down):
+            mult = 2 ** (n_down - i)
+            layers += [
+                nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, kernel_size=3, stride=2, padding=1,
+                                   output_padding=1, bias=bias),
+                make_norm(ngf * mult // 2),
+                nn.ReLU(True),
+            ]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, kernel_size=7, padding=0), nn.Tanh()]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model(x)

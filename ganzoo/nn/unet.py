@@ -1,0 +1,80 @@
+"""U-Net generator of pix2pix: an encoder-decoder with skip connections between mirrored layers.
+
+Paper: https://arxiv.org/abs/1611.07004 (pix2pix), after https://arxiv.org/abs/1505.04597 (U-Net).
+Built recursively from the innermost block outwards, with the reference code's module layout
+(``model.model.1.model.3...``) so that its checkpoints load with their own key names.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ganzoo.nn.layers import conv_bias, norm_layer
+
+
+class UnetSkipBlock(nn.Module):
+    """One level: downsample, the inner levels, upsample, then concatenate with the level's input.
+
+    The outermost level maps the image to the output and returns it without a skip connection.
+    """
+
+    def __init__(self, outer: int, inner: int, *, in_channels: int | None = None,
+                 submodule: nn.Module | None = None, outermost: bool = False, innermost: bool = False,
+                 norm: str = "batch", dropout: bool = False) -> None:
+        super().__init__()
+        self.outermost = outermost
+        make_norm, bias = norm_layer(norm), conv_bias(norm)
+        in_channels = outer if in_channels is None else in_channels
+        down_conv = nn.Conv2d(in_channels, inner, kernel_size=4, stride=2, padding=1, bias=bias)
+        if outermost:
+            up_conv = nn.ConvTranspose2d(inner * 2, outer, kernel_size=4, stride=2, padding=1)
+            layers = [down_conv, submodule, nn.ReLU(True), up_conv, nn.Tanh()]
+        elif innermost:
+            up_conv = nn.ConvTranspose2d(inner, outer, kernel_size=4, stride=2, padding=1, bias=bias)
+            layers = [nn.LeakyReLU(0.2, True), down_conv, nn.ReLU(True), up_conv, make_norm(outer)]
+        else:
+            up_conv = nn.ConvTranspose2d(inner * 2, outer, kernel_size=4, stride=2, padding=1, bias=bias)
+            layers = [nn.LeakyReLU(0.2, True), down_conv, make_norm(inner), submodule,
+                      nn.ReLU(True), up_conv, make_norm(outer)]
+            if dropout:
+                layers.append(nn.Dropout(0.5))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.outermost:
+            return self.model(x)
+        return torch.cat([x, self.model(x)], 1)
+
+
+class UnetGenerator(nn.Module):
+    """U-Net generator: ``num_downs`` stride-2 levels, so a side of ``2**num_downs`` reaches 1x1.
+
+    Args:
+        in_channels: channels of the input image.
+        out_channels: channels of the output image.
+        ngf: width of the outermost level; inner levels double it up to ``8 * ngf``.
+        num_downs: downsamplings (8 for 256x256 images, 7 for 128x128); at least 5.
+        norm: ``batch`` (pix2pix), ``instance`` or ``none``.
+        dropout: dropout 0.5 in the innermost ``8 * ngf`` levels (pix2pix's only source of noise).
+    """
+
+    input_kind = "image"
+
+    def __init__(self, *, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, num_downs: int = 8,
+                 norm: str = "batch", dropout: bool = False) -> None:
+        super().__init__()
+        if num_downs < 5:
+            raise ValueError(f"num_downs must be >= 5, got {num_downs}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.size_multiple = 2**num_downs
+        block = UnetSkipBlock(ngf * 8, ngf * 8, innermost=True, norm=norm)
+        for _ in range(num_downs - 5):
+            block = UnetSkipBlock(ngf * 8, ngf * 8, submodule=block, norm=norm, dropout=dropout)
+        for mult in (4, 2, 1):
+            block = UnetSkipBlock(ngf * mult, ngf * mult * 2, submodule=block, norm=norm)
+        self.model = UnetSkipBlock(out_channels, ngf, in_channels=in_channels, submodule=block,
+                                   outermost=True, norm=norm)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model(x)
