@@ -1,0 +1,65 @@
+"""ganzoo's own components, registered through the same hooks as any third-party plugin."""
+
+from __future__ import annotations
+
+from ganzoo.hookspecs import hookimpl
+from ganzoo.losses import adversarial, reconstruction
+from ganzoo.nn import dcgan, patchgan, resnet, timm_backbones, unet
+
+CYCLEGAN = "https://arxiv.org/abs/1703.10593"
+PIX2PIX = "https://arxiv.org/abs/1611.07004"
+DCGAN = "https://arxiv.org/abs/1511.06434"
+TIMM = "https://github.com/huggingface/pytorch-image-models"
+
+
+@hookimpl
+def ganzoo_register_generators(register):
+    register(resnet.ResnetGenerator, name="resnet9", aliases=["resnet_9blocks"], defaults={"n_blocks": 9},
+             summary="ResNet generator with 9 residual blocks (CycleGAN, 256x256 images)", paper=CYCLEGAN,
+             input="image")
+    register(resnet.ResnetGenerator, name="resnet6", aliases=["resnet_6blocks"], defaults={"n_blocks": 6},
+             summary="ResNet generator with 6 residual blocks (CycleGAN, 128x128 images)", paper=CYCLEGAN,
+             input="image")
+    register(unet.UnetGenerator, name="unet256", aliases=["unet_256"], defaults={"num_downs": 8},
+             summary="U-Net generator with 8 downsamplings (pix2pix, 256x256 images)", paper=PIX2PIX,
+             input="image")
+    register(unet.UnetGenerator, name="unet128", aliases=["unet_128"], defaults={"num_downs": 7},
+             summary="U-Net generator with 7 downsamplings (pix2pix, 128x128 images)", paper=PIX2PIX,
+             input="image")
+    register(dcgan.DCGANGenerator, name="dcgan",
+             summary="DCGAN noise-to-image generator (32, 64 or 128 pixels)", paper=DCGAN, input="noise")
+    register(timm_backbones.TimmUnetGenerator, name="timm-unet", family=True, example="timm-unet:test_resnet",
+             summary="U-Net generator whose encoder is any timm backbone (timm-unet:MODEL)", paper=TIMM,
+             input="image")
+
+
+@hookimpl
+def ganzoo_register_discriminators(register):
+    register(patchgan.PatchDiscriminator, name="patchgan", aliases=["basic", "n_layers"],
+             summary="PatchGAN: a grid of real/fake logits over 70x70 patches (n_layers=3)", paper=PIX2PIX)
+    register(patchgan.PixelDiscriminator, name="pixel",
+             summary="1x1 PatchGAN judging each pixel's colour", paper=PIX2PIX)
+    register(dcgan.DCGANDiscriminator, name="dc",
+             summary="DCGAN discriminator, one logit per image (32, 64 or 128 pixels)", paper=DCGAN)
+    register(timm_backbones.TimmDiscriminator, name="timm", family=True, example="timm:test_resnet",
+             summary="Any timm classifier as a one-logit discriminator (timm:MODEL)", paper=TIMM)
+
+
+@hookimpl
+def ganzoo_register_losses(register):
+    register(adversarial.BCELoss, name="bce", aliases=["vanilla"], role="adversarial",
+             summary="Binary cross-entropy on logits, the original GAN loss",
+             paper="https://arxiv.org/abs/1406.2661")
+    register(adversarial.LSGANLoss, name="lsgan", role="adversarial",
+             summary="Least-squares GAN loss (CycleGAN's default)", paper="https://arxiv.org/abs/1611.04076")
+    register(adversarial.WGANGPLoss, name="wgan-gp", aliases=["wgangp"], role="adversarial",
+             summary="Wasserstein loss with gradient penalty (5 critic steps, no batch norm in the critic)",
+             paper="https://arxiv.org/abs/1704.00028")
+    register(adversarial.HingeLoss, name="hinge", role="adversarial",
+             summary="Hinge loss (Geometric GAN, SAGAN)", paper="https://arxiv.org/abs/1705.02894")
+    register(reconstruction.CycleConsistencyLoss, name="cycle", role="reconstruction",
+             summary="Cycle-consistency L1: A -> B -> A gives A back", paper=CYCLEGAN)
+    register(reconstruction.IdentityLoss, name="identity", role="reconstruction",
+             summary="Identity L1: an image already in the target domain stays unchanged", paper=CYCLEGAN)
+    register(reconstruction.PixelLoss, name="l1", role="reconstruction",
+             summary="Pixel L1 of an output against its paired target (pix2pix)", paper=PIX2PIX)

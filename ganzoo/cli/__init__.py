@@ -1,0 +1,78 @@
+"""The ``ganzoo`` command line: thin click commands that parse, call the library and print.
+
+Importing this module imports neither torch nor any plugin, so ``ganzoo --help`` stays fast; plugin
+commands load when the command list is first needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ganzoo import __version__
+from ganzoo.errors import GanzooError
+
+
+class GanzooGroup(click.Group):
+    """A group whose plugin commands load lazily, and whose errors print as one clean line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plugin_commands: dict[str, click.Command] = {}
+        self._loaded_for: object | None = None
+
+    def _load_plugin_commands(self) -> dict[str, click.Command]:
+        from ganzoo.plugins import get_host
+
+        try:
+            host = get_host()
+        except GanzooError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if self._loaded_for is not host:
+            collector = click.Group()
+            host.call_each("ganzoo_register_commands", lambda plugin: {"cli": collector})
+            self._plugin_commands = {
+                name: cmd for name, cmd in collector.commands.items() if name not in self.commands
+            }
+            self._loaded_for = host
+        return self._plugin_commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self._load_plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self.commands.get(cmd_name) or self._load_plugin_commands().get(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GanzooError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def _plugins_dir_callback(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+    from ganzoo.plugins import add_plugins_dir
+
+    for folder in value:
+        add_plugins_dir(folder)
+
+
+@click.group(cls=GanzooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ganzoo")
+@click.option("--plugins-dir", multiple=True, type=click.Path(exists=True, file_okay=False),
+              is_eager=True, expose_value=False, callback=_plugins_dir_callback,
+              help="Also load the *.py plugin files in this folder (repeatable; env GANZOO_PLUGINS_DIR).")
+def cli() -> None:
+    """ganzoo: a GAN zoo of swappable generators, discriminators, losses and recipes."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="ganzoo")
+
+
+from ganzoo.cli import components as _components  # noqa: E402  (registers commands on ``cli``)
+from ganzoo.cli import plugins as _plugins  # noqa: E402,F401
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,109 @@
+"""``ganzoo list`` and ``ganzoo info``: what the registries hold."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import json
+from typing import Any
+
+import click
+
+from ganzoo.cli import cli
+from ganzoo.cli.table import print_table
+from ganzoo.errors import UnknownComponentError
+from ganzoo.registry import KINDS, Entry, normalize_kind
+
+
+def entry_to_dict(entry: Entry) -> dict[str, Any]:
+    """The JSON form of an entry (what ``--json`` prints)."""
+    options = {
+        name: (None if p.default is inspect.Parameter.empty else p.default)
+        for name, p in entry.signature().parameters.items()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
+    return {
+        "name": entry.name + (":NAME" if entry.family else ""),
+        "kind": entry.kind,
+        "summary": entry.summary,
+        "paper": entry.paper,
+        "aliases": list(entry.aliases),
+        "plugin": entry.plugin,
+        "example": entry.example,
+        "options": _jsonable(options),
+        "metadata": _jsonable(entry.metadata),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=repr))
+
+
+@cli.command("list")
+@click.argument("kind", required=False)
+@click.argument("pattern", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_command(kind: str | None, pattern: str | None, as_json: bool) -> None:
+    """List registered components, of one KIND (generator, discriminator, loss, data, recipe) or all,
+    optionally only names matching PATTERN (a shell pattern such as 'unet*')."""
+    from ganzoo.plugins import registry
+
+    kinds = [normalize_kind(kind)] if kind else list(KINDS)
+    entries = [e for k in kinds for e in registry(k).find(pattern)]
+    if as_json:
+        click.echo(json.dumps([entry_to_dict(e) for e in entries], indent=2))
+        return
+    if not entries:
+        what = f"{kinds[0]} components" if kind else "components"
+        click.echo(f"no {what}" + (f" match {pattern!r}" if pattern else " are registered"))
+        return
+    rows = [
+        ([] if kind else [e.kind]) + [e.name + (":NAME" if e.family else ""), ", ".join(e.aliases), e.plugin, e.summary]
+        for e in entries
+    ]
+    print_table((["kind"] if not kind else []) + ["name", "aliases", "plugin", "summary"], rows)
+
+
+@cli.command("info")
+@click.argument("name")
+@click.option("--kind", help="Only look in this kind's registry (when a name exists in several).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info_command(name: str, kind: str | None, as_json: bool) -> None:
+    """Show a component: summary, paper, options with defaults, aliases and the plugin it comes from."""
+    from ganzoo.plugins import registry
+
+    kinds = [normalize_kind(kind)] if kind else list(KINDS)
+    found = [registry(k).get(name) for k in kinds if name in registry(k)]
+    if not found:
+        if kind:
+            registry(kinds[0]).get(name)  # raises with the kind's close matches
+        every = [n for k in KINDS for n in registry(k).names(aliases=True)]
+        close = difflib.get_close_matches(name.lower(), every, n=5, cutoff=0.5)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise UnknownComponentError(f"no component named {name!r}{hint}; `ganzoo list` shows them all")
+    if as_json:
+        click.echo(json.dumps([entry_to_dict(e) for e in found], indent=2))
+        return
+    for i, entry in enumerate(found):
+        if i:
+            click.echo("")
+        _print_entry(entry)
+
+
+def _print_entry(entry: Entry) -> None:
+    shown = entry.name + (":NAME" if entry.family else "")
+    click.echo(f"{shown} ({entry.kind}) from plugin {entry.plugin}")
+    click.echo(f"  {entry.summary}")
+    if entry.paper:
+        click.echo(f"  paper:   {entry.paper}")
+    if entry.aliases:
+        click.echo(f"  aliases: {', '.join(entry.aliases)}")
+    if entry.example:
+        click.echo(f"  example: {entry.example}")
+    sig = entry.signature()
+    plain = sig.replace(parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
+                        return_annotation=sig.empty)
+    click.echo(f"  signature: {entry.name}{plain}")
+    factory_doc = inspect.getdoc(entry.factory) or ""
+    if "Args:" in factory_doc:
+        click.echo("  " + factory_doc[factory_doc.index("Args:"):].replace("\n", "\n  "))

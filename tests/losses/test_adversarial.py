@@ -1,0 +1,111 @@
+"""Adversarial losses against values computed by hand on small tensors."""
+
+import math
+
+import pytest
+import torch
+
+import ganzoo
+from ganzoo.losses import AdversarialLoss
+
+ADVERSARIAL = [e.name for e in ganzoo.get_registry("loss") if e.metadata.get("role") == "adversarial"]
+
+
+def t(*values):
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def softplus(x):
+    return math.log1p(math.exp(x))
+
+
+def test_bce_matches_hand_computed():
+    loss = ganzoo.create_loss("vanilla")
+    real, fake = t(2.0, -1.0), t(0.0, 1.0)
+    # BCE with logits: target 1 -> softplus(-x), target 0 -> softplus(x)
+    expected_d = (softplus(-2.0) + softplus(1.0)) / 2 + (softplus(0.0) + softplus(1.0)) / 2
+    assert loss.discriminator_loss(real, fake).item() == pytest.approx(expected_d, rel=1e-6)
+    assert loss.generator_loss(fake).item() == pytest.approx((softplus(0.0) + softplus(-1.0)) / 2, rel=1e-6)
+
+
+def test_lsgan_matches_hand_computed():
+    loss = ganzoo.create_loss("lsgan")
+    real, fake = t(0.5, 1.5), t(0.5, -0.5)
+    assert loss.discriminator_loss(real, fake).item() == pytest.approx(0.25 + 0.25)
+    assert loss.generator_loss(fake).item() == pytest.approx((0.25 + 2.25) / 2)
+    assert loss(real, True).item() == pytest.approx(0.25)  # the reference's criterionGAN(pred, True)
+
+
+def test_lsgan_label_smoothing():
+    loss = ganzoo.create_loss("lsgan", real_label=0.9)
+    assert loss(t(0.9, 0.9), True).item() == pytest.approx(0.0)
+
+
+def test_wgan_matches_hand_computed():
+    loss = ganzoo.create_loss("wgangp")
+    real, fake = t(3.0, 1.0), t(-1.0, 0.0)
+    assert loss.discriminator_loss(real, fake).item() == pytest.approx(-0.5 - 2.0)
+    assert loss.generator_loss(fake).item() == pytest.approx(0.5)
+    assert loss.critic_steps == 5 and loss.allows_batch_norm is False
+
+
+def test_hinge_matches_hand_computed():
+    loss = ganzoo.create_loss("hinge")
+    real, fake = t(0.5, 2.0), t(-2.0, 0.5)
+    assert loss.discriminator_loss(real, fake).item() == pytest.approx(0.25 + 0.75)
+    assert loss.generator_loss(fake).item() == pytest.approx(0.75)
+
+
+def linear_critic(norm):
+    critic = torch.nn.Linear(8, 1, bias=True)
+    with torch.no_grad():
+        weight = torch.randn(1, 8)
+        critic.weight.copy_(weight / weight.norm() * norm)
+    return lambda x: critic(x.flatten(1))
+
+
+@pytest.mark.parametrize("interpolation", ["mixed", "real", "fake"])
+def test_gradient_penalty_of_1_lipschitz_linear_critic_is_zero(interpolation):
+    torch.manual_seed(0)
+    loss = ganzoo.create_loss("wgan-gp", interpolation=interpolation)
+    real, fake = torch.randn(4, 2, 2, 2), torch.randn(4, 2, 2, 2)
+    assert loss.penalty(linear_critic(1.0), real, fake).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_gradient_penalty_of_steeper_critic():
+    torch.manual_seed(0)
+    loss = ganzoo.create_loss("wgan-gp", gp_weight=10.0)
+    real, fake = torch.randn(4, 8), torch.randn(4, 8)
+    assert loss.penalty(linear_critic(3.0), real, fake).item() == pytest.approx(10.0 * (3.0 - 1.0) ** 2, rel=1e-5)
+
+
+def test_gradient_penalty_works_with_a_conv_critic_and_trains_it():
+    torch.manual_seed(0)
+    critic = ganzoo.create_discriminator("patchgan", ndf=8, norm="none")
+    loss = ganzoo.create_loss("wgan-gp")
+    real, fake = torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32, requires_grad=True)
+    penalty = loss.penalty(critic, real, fake)
+    assert penalty.item() > 0
+    penalty.backward()
+    # biases do not change the critic's input gradient, so only the weights are trained by the penalty
+    weights = [p for name, p in critic.named_parameters() if name.endswith("weight")]
+    assert all(w.grad is not None and w.grad.abs().sum() > 0 for w in weights)
+    assert fake.grad is None, "the penalty must not push gradients into the generator's output"
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+def test_every_adversarial_loss_rewards_the_right_side(name):
+    """Generic to the interface: any registered adversarial loss, built-in or from a plugin."""
+    loss = ganzoo.create_loss(name)
+    assert isinstance(loss, AdversarialLoss)
+    confident, fooled = (t(3.0, 2.0), t(-3.0, -2.0)), (t(-3.0, -2.0), t(3.0, 2.0))
+    assert loss.discriminator_loss(*confident) < loss.discriminator_loss(*fooled)
+    assert loss.generator_loss(t(3.0, 2.0)) < loss.generator_loss(t(-3.0, -2.0))
+    penalty = loss.penalty(lambda x: x.flatten(1).sum(1, keepdim=True), torch.randn(2, 3), torch.randn(2, 3))
+    assert penalty.dim() == 0 and torch.isfinite(penalty)
+
+
+def test_adversarial_losses_take_patch_maps():
+    loss = ganzoo.create_loss("bce")
+    value = loss.discriminator_loss(torch.zeros(2, 1, 6, 6), torch.zeros(2, 1, 6, 6))
+    assert value.item() == pytest.approx(2 * math.log(2))

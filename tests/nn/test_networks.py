@@ -1,0 +1,115 @@
+"""Every registered generator and discriminator, forward and backward at tiny sizes.
+
+Parametrized from the registry itself: a new entry (from ganzoo or an installed plugin) is tested here
+without writing a test.
+"""
+
+import pytest
+import torch
+
+import ganzoo
+from ganzoo.errors import GanzooError, InvalidOptionError
+from tests.nn.sizing import build_tiny, generator_input, input_side
+
+GENERATORS = ganzoo.list_components("generator")
+DISCRIMINATORS = ganzoo.list_components("discriminator")
+
+
+def assert_all_parameters_get_finite_gradients(net):
+    for name, param in net.named_parameters():
+        if param.requires_grad:
+            assert param.grad is not None, f"{name} got no gradient"
+            assert torch.isfinite(param.grad).all(), f"{name} has a non-finite gradient"
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_generator_forward_backward(name):
+    torch.manual_seed(0)
+    net = build_tiny("generator", name)
+    x = generator_input(net)
+    y = net(x)
+    if getattr(net, "input_kind", "image") == "image":
+        assert y.shape == (x.shape[0], net.out_channels, *x.shape[-2:])
+    else:
+        assert y.shape == (x.shape[0], net.out_channels, net.image_size, net.image_size)
+    assert y.abs().max() <= 1.0, "generators end in tanh: outputs in [-1, 1]"
+    y.square().mean().backward()
+    assert_all_parameters_get_finite_gradients(net)
+
+
+@pytest.mark.parametrize("name", DISCRIMINATORS)
+def test_discriminator_forward_backward(name):
+    torch.manual_seed(0)
+    net = build_tiny("discriminator", name)
+    side = input_side(net)
+    x = torch.randn(2, net.in_channels, side, side, requires_grad=True)
+    y = net(x)
+    assert y.shape[0] == 2 and y.shape[1] == 1, f"one logit channel per sample, got {tuple(y.shape)}"
+    y.mean().backward()
+    assert_all_parameters_get_finite_gradients(net)
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", [n for n in GENERATORS if n != "dcgan"])
+def test_image_generators_take_other_channel_counts(name):
+    net = build_tiny("generator", name, in_channels=1, out_channels=2)
+    y = net(generator_input(net))
+    assert y.shape[1] == 2
+
+
+@pytest.mark.parametrize("name", DISCRIMINATORS)
+def test_discriminators_take_six_channels(name):
+    """pix2pix feeds input and output together."""
+    net = build_tiny("discriminator", name, in_channels=6)
+    side = input_side(net)
+    assert net(torch.randn(2, 6, side, side)).shape[1] == 1
+
+
+@pytest.mark.parametrize("norm", ["batch", "instance", "none"])
+@pytest.mark.parametrize("padding", ["reflect", "replicate", "zero"])
+def test_resnet_norm_and_padding_variants(norm, padding):
+    net = ganzoo.create_generator("resnet6", ngf=8, n_blocks=2, norm=norm, padding=padding, dropout=True)
+    assert net(torch.randn(2, 3, 32, 32)).shape == (2, 3, 32, 32)
+    norms = [m for m in net.modules() if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.InstanceNorm2d))]
+    assert (len(norms) > 0) == (norm != "none")
+    assert any(isinstance(m, torch.nn.Dropout) for m in net.modules())
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_dcgan_sizes(size):
+    gen = ganzoo.create_generator("dcgan", nz=16, ngf=8, image_size=size)
+    disc = ganzoo.create_discriminator("dc", ndf=8, image_size=size)
+    fake = gen(torch.randn(2, 16))  # flat noise is accepted too
+    assert fake.shape == (2, 3, size, size)
+    assert disc(fake).shape == (2, 1)
+
+
+def test_dcgan_rejects_other_sizes():
+    with pytest.raises(InvalidOptionError, match="32, 64, 128"):
+        ganzoo.create_generator("dcgan", image_size=48)
+
+
+def test_patchgan_depth_changes_patch_grid():
+    shallow = ganzoo.create_discriminator("patchgan", ndf=8, n_layers=2)
+    deep = ganzoo.create_discriminator("n_layers", ndf=8, n_layers=4)
+    x = torch.randn(2, 3, 64, 64)
+    assert shallow(x).shape[-1] > deep(x).shape[-1]
+
+
+def test_unknown_norm_is_a_clear_error():
+    with pytest.raises(InvalidOptionError, match="valid choices: batch, instance, none"):
+        ganzoo.create_generator("resnet9", norm="group")
+
+
+def test_unknown_timm_model_suggests_close_names():
+    with pytest.raises(GanzooError, match="did you mean.*test_resnet"):
+        ganzoo.create_discriminator("timm:test_resnt")
+
+
+def test_timm_unet_keeps_timm_init_for_encoder():
+    torch.manual_seed(0)
+    net = ganzoo.create_generator("timm-unet:test_resnet", ngf=8)
+    head = net.head[0].weight
+    assert abs(head.std().item() - 0.02) < 0.01, "decoder gets ganzoo's normal(0, 0.02) init"
+    encoder_bn = [m for m in net.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)][0]
+    assert torch.all(encoder_bn.weight == 1), "the timm encoder keeps timm's own initialisation"

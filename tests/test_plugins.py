@@ -1,0 +1,237 @@
+"""The plugin door: entry points, isolation of broken plugins, duplicates, env switches, plugin files,
+runtime registration."""
+
+import logging
+
+import pytest
+
+import ganzoo
+from ganzoo import plugins
+from ganzoo.errors import DuplicateComponentError, PluginError, UnknownComponentError
+from tests.conftest import run_ganzoo
+
+GOOD = """
+import ganzoo
+from torch import nn
+
+class TinyGenerator(nn.Module):
+    '''A one-layer generator from a third-party plugin.'''
+    input_kind = "image"
+
+    def __init__(self, *, in_channels: int = 3, out_channels: int = 3):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x).tanh()
+
+@ganzoo.hookimpl
+def ganzoo_register_generators(register):
+    register(TinyGenerator, name="tinygen", aliases=["tiny_gen"], paper="https://example.org")
+
+@ganzoo.hookimpl
+def ganzoo_register_commands(cli):
+    import click
+
+    @cli.command()
+    def hello():
+        '''Say hello from a plugin.'''
+        click.echo("hello from goodplugin")
+"""
+
+RAISES_IN_HOOK = """
+import ganzoo
+
+def factory(*, width: int = 1):
+    return width
+
+@ganzoo.hookimpl
+def ganzoo_register_generators(register):
+    register(factory, name="halfway", summary="registered before the failure")
+
+@ganzoo.hookimpl
+def ganzoo_register_losses(register):
+    raise RuntimeError("boom in hook")
+"""
+
+DUPLICATE = """
+import ganzoo
+
+def other(**kw):
+    return "other"
+
+@ganzoo.hookimpl
+def ganzoo_register_generators(register):
+    register(other, name="resnet9", summary="a clash")
+"""
+
+REPLACER = """
+import ganzoo
+
+def mine(**kw):
+    return "mine"
+
+@ganzoo.hookimpl
+def ganzoo_register_generators(register):
+    register(mine, name="resnet9", summary="replaces the built-in", replace=True)
+"""
+
+
+def test_entry_point_plugin_registers_components(plugin_factory):
+    plugin_factory.install("goodplugin", GOOD, version="1.2.3")
+    entry = ganzoo.get_entry("generator", "tiny_gen")
+    assert entry.name == "tinygen" and entry.plugin == "goodplugin"
+    assert entry.summary == "A one-layer generator from a third-party plugin."
+    net = ganzoo.create_generator("tinygen", in_channels=1)
+    assert net.conv.in_channels == 1
+    info = {i.name: i for i in plugins.plugin_infos()}["goodplugin"]
+    assert info.status == "loaded" and info.version == "1.2.3" and info.source == "entry point"
+    assert "ganzoo_register_generators" in info.hooks
+
+
+def test_builtins_load_first_and_are_listed():
+    infos = plugins.plugin_infos()
+    assert infos[0].name == "ganzoo" and infos[0].source == "builtin" and infos[0].status == "loaded"
+
+
+def test_import_error_is_isolated(plugin_factory, caplog):
+    plugin_factory.install("brokenplugin", "import not_a_module_anywhere\n")
+    plugin_factory.install("goodplugin", GOOD)
+    with caplog.at_level(logging.WARNING, logger="ganzoo.plugins"):
+        assert "tinygen" in ganzoo.list_components("generator")
+    info = {i.name: i for i in plugins.plugin_infos()}["brokenplugin"]
+    assert info.status == "failed" and "ModuleNotFoundError" in info.error
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and "brokenplugin" in warnings[0] and "\n" not in warnings[0]
+
+
+def test_raising_hook_withdraws_partial_registrations(plugin_factory):
+    plugin_factory.install("raiser", RAISES_IN_HOOK)
+    assert "resnet9" in ganzoo.list_components("generator")
+    info = {i.name: i for i in plugins.plugin_infos()}["raiser"]
+    assert info.status == "failed" and "boom in hook" in info.error
+    # the generator hook ran (and registered) before the loss hook raised: that entry is withdrawn
+    assert "halfway" not in ganzoo.list_components("generator")
+
+
+def test_duplicate_from_plugin_names_both(plugin_factory):
+    plugin_factory.install("dupe", DUPLICATE)
+    assert ganzoo.get_entry("generator", "resnet9").plugin == "ganzoo"
+    info = {i.name: i for i in plugins.plugin_infos()}["dupe"]
+    assert info.status == "failed"
+    assert "'dupe'" in info.error and "'ganzoo'" in info.error
+
+
+def test_replace_overrides_builtin(plugin_factory):
+    plugin_factory.install("replacer", REPLACER)
+    entry = ganzoo.get_entry("generator", "resnet9")
+    assert entry.plugin == "replacer" and ganzoo.create_component("generator", "resnet9") == "mine"
+
+
+def test_strict_mode_makes_failures_fatal(plugin_factory, monkeypatch):
+    plugin_factory.install("brokenplugin", "raise ValueError('bad plugin')\n")
+    monkeypatch.setenv("GANZOO_STRICT_PLUGINS", "1")
+    with pytest.raises(PluginError, match="brokenplugin.*bad plugin"):
+        ganzoo.list_components("generator")
+
+
+def test_only_listed_plugins_load(plugin_factory, monkeypatch):
+    plugin_factory.install("goodplugin", GOOD)
+    plugin_factory.install("dupe", DUPLICATE)
+    monkeypatch.setenv("GANZOO_PLUGINS", "goodplugin")
+    status = {i.name: i.status for i in plugins.plugin_infos()}
+    assert status == {"ganzoo": "loaded", "goodplugin": "loaded", "dupe": "disabled"}
+
+
+def test_empty_plugin_list_loads_only_builtins(plugin_factory, monkeypatch):
+    plugin_factory.install("goodplugin", GOOD)
+    monkeypatch.setenv("GANZOO_PLUGINS", "")
+    assert "tinygen" not in ganzoo.list_components("generator")
+    assert "resnet9" in ganzoo.list_components("generator")
+
+
+def test_disabled_plugins_do_not_load(plugin_factory, monkeypatch):
+    plugin_factory.install("goodplugin", GOOD)
+    monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "goodplugin, other")
+    assert "tinygen" not in ganzoo.list_components("generator")
+    assert {i.name: i.status for i in plugins.plugin_infos()}["goodplugin"] == "disabled"
+
+
+def test_plugins_dir_from_env(tmp_path, monkeypatch):
+    (tmp_path / "localgen.py").write_text(GOOD)
+    (tmp_path / "_private.py").write_text("raise SystemExit('never imported')\n")
+    monkeypatch.setenv("GANZOO_PLUGINS_DIR", str(tmp_path))
+    assert ganzoo.get_entry("generator", "tinygen").plugin == "localgen"
+    info = {i.name: i for i in plugins.plugin_infos()}["localgen"]
+    assert info.source == "plugins dir" and info.location.endswith("localgen.py")
+
+
+def test_missing_plugins_dir_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANZOO_PLUGINS_DIR", str(tmp_path / "nope"))
+    with pytest.raises(PluginError, match="does not exist"):
+        ganzoo.list_components("generator")
+
+
+def test_runtime_plugin_register_and_unregister():
+    class Plugin:
+        @ganzoo.hookimpl
+        def ganzoo_register_losses(self, register):
+            register(lambda **kw: "custom", name="custom-loss", summary="a test loss")
+
+    ganzoo.register_plugin(Plugin(), name="testplugin")
+    assert ganzoo.create_loss("custom-loss") == "custom"
+    ganzoo.unregister_plugin("testplugin")
+    with pytest.raises(UnknownComponentError):
+        ganzoo.create_loss("custom-loss")
+
+
+def test_notebook_decorator_survives_plugin_changes():
+    @ganzoo.register_discriminator(name="nbdisc", summary="from a notebook")
+    def nbdisc(*, in_channels: int = 3):
+        return ("nbdisc", in_channels)
+
+    assert ganzoo.create_component("discriminator", "nbdisc", in_channels=6) == ("nbdisc", 6)
+
+    class Other:
+        @ganzoo.hookimpl
+        def ganzoo_register_losses(self, register):
+            register(lambda: 0, name="zero", summary="zero")
+
+    ganzoo.register_plugin(Other(), name="other")  # rebuilds every registry from the hooks
+    assert ganzoo.get_entry("discriminator", "nbdisc").plugin == "__session__"
+    with pytest.raises(DuplicateComponentError, match="'ganzoo'"):
+        ganzoo.register_generator(lambda: 0, name="resnet9", summary="clash")
+
+
+def test_cli_survives_broken_plugin_and_reports_it(plugin_factory):
+    plugin_factory.install("brokenplugin", "raise RuntimeError('kaput')\n")
+    plugin_factory.install("goodplugin", GOOD)
+    env = plugin_factory.env()
+    help_run = run_ganzoo("--help", env=env)
+    assert help_run.returncode == 0 and "hello" in help_run.stdout
+    assert "brokenplugin" in help_run.stderr
+    listed = run_ganzoo("list", "generator", env=env)
+    assert listed.returncode == 0 and "tinygen" in listed.stdout
+    report = run_ganzoo("plugins", env=env)
+    assert report.returncode == 0
+    line = next(l for l in report.stdout.splitlines() if l.startswith("brokenplugin"))
+    assert "failed" in line and "kaput" in line
+    assert "1.0" in next(l for l in report.stdout.splitlines() if l.startswith("goodplugin"))
+    hello = run_ganzoo("hello", env=env)
+    assert hello.returncode == 0 and hello.stdout.strip() == "hello from goodplugin"
+
+
+def test_cli_strict_mode_exits_with_one_line(plugin_factory):
+    plugin_factory.install("brokenplugin", "raise RuntimeError('kaput')\n")
+    env = {**plugin_factory.env(), "GANZOO_STRICT_PLUGINS": "1"}
+    result = run_ganzoo("list", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["Error: plugin 'brokenplugin' failed to load: RuntimeError: kaput"]
+
+
+def test_cli_plugins_dir_option(tmp_path):
+    (tmp_path / "dirplugin.py").write_text(GOOD)
+    result = run_ganzoo("--plugins-dir", str(tmp_path), "info", "tinygen")
+    assert result.returncode == 0, result.stderr
+    assert "from plugin dirplugin" in result.stdout
+    assert "hello" in run_ganzoo("--plugins-dir", str(tmp_path), "--help").stdout
