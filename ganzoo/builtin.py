@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from ganzoo.hookspecs import hookimpl
 from ganzoo.losses import adversarial, reconstruction
 from ganzoo.nn import dcgan, patchgan, resnet, timm_backbones, unet
@@ -63,3 +65,28 @@ def ganzoo_register_losses(register):
              summary="Identity L1: an image already in the target domain stays unchanged", paper=CYCLEGAN)
     register(reconstruction.PixelLoss, name="l1", role="reconstruction",
              summary="Pixel L1 of an output against its paired target (pix2pix)", paper=PIX2PIX)
+
+
+@hookimpl
+def ganzoo_register_data_modes(register):
+    from ganzoo.data import folders
+
+    register(folders.PairedFolder, name="paired", toy="edges2shapes",
+             summary="Input/target pairs: pix2pix's A|B images, or folders A and B matched by name", paper=PIX2PIX)
+    register(folders.UnpairedFolder, name="unpaired", toy="day2night",
+             summary="Two unrelated piles, ROOT/trainA and ROOT/trainB (CycleGAN's layout)", paper=CYCLEGAN)
+    register(folders.SingleFolder, name="single", toy="shapes",
+             summary="Every image under a folder, recursively (noise-to-image recipes)", paper=DCGAN)
+
+
+@hookimpl
+def ganzoo_register_datasets(register):
+    from ganzoo.data import download, toy
+
+    for toy_set in toy.TOY_SETS.values():
+        register(toy_set.dataset, name=toy_set.name, example=f"toy:{toy_set.name}", toy=toy_set,
+                 mode=toy_set.mode, summary=f"toy:{toy_set.name} ({toy_set.mode}) {toy_set.summary}")
+    for name, variants in sorted(download.CATALOG.items()):
+        summary = "; ".join(f"{mode} ({v.source}): {v.summary}" for mode, v in sorted(variants.items()))
+        register(functools.partial(download.download_dataset, name), name=name, modes=sorted(variants),
+                 summary=f"download: {summary}", paper="https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix")

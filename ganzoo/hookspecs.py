@@ -48,6 +48,11 @@ def ganzoo_register_data_modes(register: Register) -> None:
 
 
 @hookspec
+def ganzoo_register_datasets(register: Register) -> None:
+    """Register named data sets: embedded toy sets and downloadable ones."""
+
+
+@hookspec
 def ganzoo_register_recipes(register: Register) -> None:
     """Register recipes (CycleGAN, Pix2Pix, ...)."""
 

@@ -44,6 +44,7 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "discriminator": "ganzoo_register_discriminators",
     "loss": "ganzoo_register_losses",
     "data_mode": "ganzoo_register_data_modes",
+    "dataset": "ganzoo_register_datasets",
     "recipe": "ganzoo_register_recipes",
 }
 
@@ -103,6 +104,10 @@ class _SessionPlugin:
     @hookspecs.hookimpl
     def ganzoo_register_data_modes(self, register):
         self._replay("data_mode", register)
+
+    @hookspecs.hookimpl
+    def ganzoo_register_datasets(self, register):
+        self._replay("dataset", register)
 
     @hookspecs.hookimpl
     def ganzoo_register_recipes(self, register):

@@ -24,7 +24,9 @@ from typing import Any, Callable, Iterator
 from ganzoo.errors import DuplicateComponentError, InvalidOptionError, UnknownComponentError
 
 #: The kinds of component, in the order ``ganzoo list`` shows them.
-KINDS: tuple[str, ...] = ("generator", "discriminator", "loss", "data_mode", "recipe")
+KINDS: tuple[str, ...] = ("generator", "discriminator", "loss", "data_mode", "dataset", "recipe")
+#: Words that name several kinds at once (``ganzoo list data``).
+KIND_GROUPS: dict[str, tuple[str, ...]] = {"data": ("data_mode", "dataset")}
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 _KIND_ALIASES = {
@@ -33,12 +35,19 @@ _KIND_ALIASES = {
     "disc": "discriminator",
     "discriminators": "discriminator",
     "losses": "loss",
-    "data": "data_mode",
+    "modes": "data_mode",
+    "datasets": "dataset",
     "data-mode": "data_mode",
     "data_modes": "data_mode",
     "data-modes": "data_mode",
     "recipes": "recipe",
 }
+
+
+def expand_kinds(kind: str) -> list[str]:
+    """The kinds a word names: one kind, or a group such as ``data`` (data modes and data sets)."""
+    group = KIND_GROUPS.get(kind.lower())
+    return list(group) if group else [normalize_kind(kind)]
 
 
 def normalize_kind(kind: str) -> str:

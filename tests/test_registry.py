@@ -3,7 +3,7 @@
 import pytest
 
 from ganzoo.errors import DuplicateComponentError, InvalidOptionError, UnknownComponentError
-from ganzoo.registry import Entry, Registry, normalize_kind
+from ganzoo.registry import Entry, Registry, expand_kinds, normalize_kind
 
 
 def make(name, factory=dict, **kw):
@@ -107,6 +107,8 @@ def test_find_with_pattern_matches_aliases():
 def test_kind_aliases():
     assert normalize_kind("gen") == "generator"
     assert normalize_kind("Discriminators") == "discriminator"
-    assert normalize_kind("data") == "data_mode"
+    assert normalize_kind("datasets") == "dataset"
+    assert expand_kinds("data") == ["data_mode", "dataset"]
+    assert expand_kinds("gen") == ["generator"]
     with pytest.raises(UnknownComponentError, match="valid kinds"):
         normalize_kind("optimizer")

@@ -73,6 +73,7 @@ def main() -> None:
 
 
 from ganzoo.cli import components as _components  # noqa: E402  (registers commands on ``cli``)
+from ganzoo.cli import data as _data  # noqa: E402,F401
 from ganzoo.cli import plugins as _plugins  # noqa: E402,F401
 
 __all__ = ["cli", "main"]

@@ -12,7 +12,7 @@ import click
 from ganzoo.cli import cli
 from ganzoo.cli.table import print_table
 from ganzoo.errors import UnknownComponentError
-from ganzoo.registry import KINDS, Entry, normalize_kind
+from ganzoo.registry import KINDS, Entry, expand_kinds, normalize_kind
 
 
 def entry_to_dict(entry: Entry) -> dict[str, Any]:
@@ -44,11 +44,11 @@ def _jsonable(value: Any) -> Any:
 @click.argument("pattern", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(kind: str | None, pattern: str | None, as_json: bool) -> None:
-    """List registered components, of one KIND (generator, discriminator, loss, data, recipe) or all,
+    """List registered components, of one KIND (generator, discriminator, loss, data, dataset, recipe) or all,
     optionally only names matching PATTERN (a shell pattern such as 'unet*')."""
     from ganzoo.plugins import registry
 
-    kinds = [normalize_kind(kind)] if kind else list(KINDS)
+    kinds = expand_kinds(kind) if kind else list(KINDS)
     entries = [e for k in kinds for e in registry(k).find(pattern)]
     if as_json:
         click.echo(json.dumps([entry_to_dict(e) for e in entries], indent=2))
@@ -57,11 +57,12 @@ def list_command(kind: str | None, pattern: str | None, as_json: bool) -> None:
         what = f"{kinds[0]} components" if kind else "components"
         click.echo(f"no {what}" + (f" match {pattern!r}" if pattern else " are registered"))
         return
+    show_kind = len(kinds) > 1
     rows = [
-        ([] if kind else [e.kind]) + [e.name + (":NAME" if e.family else ""), ", ".join(e.aliases), e.plugin, e.summary]
+        ([e.kind] if show_kind else []) + [e.name + (":NAME" if e.family else ""), ", ".join(e.aliases), e.plugin, e.summary]
         for e in entries
     ]
-    print_table((["kind"] if not kind else []) + ["name", "aliases", "plugin", "summary"], rows)
+    print_table((["kind"] if show_kind else []) + ["name", "aliases", "plugin", "summary"], rows)
 
 
 @cli.command("info")

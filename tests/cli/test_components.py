@@ -38,7 +38,7 @@ def test_list_unknown_kind_is_one_line_error():
     result = invoke("list", "optimizers")
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: unknown component kind 'optimizers'; valid kinds: generator, discriminator, loss, data_mode, recipe"
+        "Error: unknown component kind 'optimizers'; valid kinds: generator, discriminator, loss, data_mode, dataset, recipe"
     ]
 
 
