@@ -202,22 +202,24 @@ def translation_scores(outputs: Tensor, targets: Tensor) -> dict[str, float]:
     return {"l1": (outputs - targets).abs().mean().item(), "psnr": (10 * torch.log10(1 / mse)).mean().item()}
 
 
-def sample_validity(images: Tensor, *, tolerance: float = 0.2, min_shape: float = 0.02,
+def sample_validity(images: Tensor, *, tolerance: float = 0.5, min_shape: float = 0.02,
                     max_shape: float = 0.6) -> dict[str, float]:
-    """How much generated images look like valid ``shapes`` scenes, in [0, 1].
+    """How much generated images look like valid ``shapes`` scenes, from 0 to 1 (real scenes score 1).
 
-    ``colour_validity``: the fraction of pixels within ``tolerance`` (RGB distance on the [0, 1] scale)
-    of the background or a shape colour. ``shape_presence``: the fraction of images whose share of
-    shape-coloured pixels lies in [min_shape, max_shape]. ``validity`` is their per-image product's mean.
+    ``colour_validity``: each pixel scores ``max(0, 1 - d / tolerance)``, with ``d`` its RGB distance (on
+    the [0, 1] scale) to the nearest valid colour (background or a shape's), so that nearly right colours
+    earn nearly full marks and grey or noisy pixels little. ``shape_presence``: the fraction of images
+    whose share of pixels nearest a shape colour lies in [min_shape, max_shape] (some shape, not all).
+    ``validity`` is the mean over images of colour validity times shape presence.
     """
     rgb = ((images.float().clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1)  # N, H, W, 3
     palette = torch.from_numpy(DAY)
     distance = (rgb[..., None, :] - palette).norm(dim=-1)  # N, H, W, colours
     nearest = distance.min(-1)
-    valid = (nearest.values < tolerance).float().flatten(1).mean(1)
+    colour = (1 - nearest.values / tolerance).clamp_min(0).flatten(1).mean(1)
     shape_share = ((nearest.indices > 0) & (nearest.values < tolerance)).float().flatten(1).mean(1)
     present = ((shape_share >= min_shape) & (shape_share <= max_shape)).float()
-    return {"validity": (valid * present).mean().item(), "colour_validity": valid.mean().item(),
+    return {"validity": (colour * present).mean().item(), "colour_validity": colour.mean().item(),
             "shape_presence": present.mean().item()}
 
 
