@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	$(VENV)/bin/ganzoo list
+	$(VENV)/bin/ganzoo run cyclegan --gen resnet9 --loss lsgan
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

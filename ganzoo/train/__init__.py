@@ -1,0 +1,1 @@
+"""The generic training engine: everything around a recipe's step."""

@@ -1,0 +1,122 @@
+"""What a run shows a person: metrics.csv, sample grids, and an index.html with grids and loss curves."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor
+
+
+class MetricsLog:
+    """Rows of scalars appended to metrics.csv (a resumed run appends to the same file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fields: list[str] | None = None
+        if path.exists():
+            with open(path, newline="") as f:
+                reader = csv.reader(f)
+                self.fields = next(reader, None)
+
+    def append(self, row: dict[str, Any]) -> None:
+        if self.fields is None:
+            self.fields = list(row)
+            with open(self.path, "w", newline="") as f:
+                csv.writer(f).writerow(self.fields)
+        with open(self.path, "a", newline="") as f:
+            csv.writer(f).writerow([_fmt(row.get(k, "")) for k in self.fields])
+
+    def rows(self) -> list[dict[str, str]]:
+        if not self.path.exists():
+            return []
+        with open(self.path, newline="") as f:
+            return list(csv.DictReader(f))
+
+    def truncate_after(self, step: int) -> None:
+        """Drop rows logged after ``step`` (a resumed run repeats the steps after its checkpoint)."""
+        rows = [r for r in self.rows() if int(float(r["step"])) <= step]
+        if self.fields is None:
+            return
+        with open(self.path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self.fields)
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def _fmt(value: Any) -> Any:
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
+def save_grid(rows: Sequence[Tensor], path: Path) -> Path:
+    """Save rows of images in [-1, 1] (each (N, C, H, W)) as one PNG grid, one row per tensor."""
+    from torchvision.utils import save_image
+
+    rows = [r.detach().float().cpu() for r in rows]
+    rows = [r.expand(-1, 3, -1, -1) if r.shape[1] == 1 else r for r in rows]
+    images = torch.cat(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}")
+    save_image((images + 1) / 2, tmp, nrow=rows[0].shape[0], padding=2, pad_value=1.0, format="png")
+    os.replace(tmp, path)
+    return path
+
+
+def _svg_chart(rows: list[dict[str, str]], keys: list[str], *, width: int = 640, height: int = 220) -> str:
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+    points = {k: [(float(r["step"]), float(r[k])) for r in rows if r.get(k) not in (None, "")] for k in keys}
+    values = [v for series in points.values() for _, v in series]
+    steps = [s for series in points.values() for s, _ in series]
+    if not values:
+        return "<p>No metrics yet.</p>"
+    lo, hi = min(values), max(values)
+    s0, s1 = min(steps), max(steps)
+    span, sspan = (hi - lo) or 1.0, (s1 - s0) or 1.0
+
+    def xy(step: float, value: float) -> str:
+        return f"{40 + (step - s0) / sspan * (width - 50):.1f},{10 + (hi - value) / span * (height - 30):.1f}"
+
+    lines = []
+    for i, (key, series) in enumerate(points.items()):
+        colour = colours[i % len(colours)]
+        lines.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" '
+                     f'points="{" ".join(xy(s, v) for s, v in series)}"><title>{html.escape(key)}</title></polyline>')
+        lines.append(f'<text x="{width - 150}" y="{20 + 14 * i}" fill="{colour}" font-size="12">{html.escape(key)}</text>')
+    axis = (f'<text x="2" y="14" font-size="11">{hi:.3g}</text><text x="2" y="{height - 20}" font-size="11">{lo:.3g}</text>'
+            f'<text x="40" y="{height - 4}" font-size="11">step {s0:.0f}</text>'
+            f'<text x="{width - 80}" y="{height - 4}" font-size="11">step {s1:.0f}</text>')
+    return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{axis}{"".join(lines)}</svg>'
+
+
+def write_index(run_dir: Path, *, config: dict[str, Any], scores: dict[str, Any]) -> Path:
+    """index.html: the run's settings, scores, loss curves and every sample grid, newest first."""
+    rows = MetricsLog(run_dir / "metrics.csv").rows()
+    loss_keys = [k for k in (rows[0].keys() if rows else []) if k.startswith(("loss", "D_", "G_"))]
+    grids = sorted((run_dir / "samples").glob("step-*.png"), reverse=True)
+    score_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(v))}</td></tr>" for k, v in scores.items())
+    images = "".join(f'<figure><img src="samples/{g.name}" alt="{g.stem}"><figcaption>{g.stem}</figcaption></figure>'
+                     for g in grids)
+    components = config["components"]
+    title = f"{config['recipe']}: {components['generator']['name']} / {components['discriminator']['name']} / " \
+            f"{components['adversarial_loss']['name']} on {config['data']['spec']}"
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;margin:2em}} img{{image-rendering:pixelated;width:100%;max-width:720px}}
+figure{{margin:1em 0}} table{{border-collapse:collapse}} th,td{{padding:2px 8px;text-align:left}}</style></head>
+<body><h1>{html.escape(title)}</h1>
+<h2>Scores</h2><table>{score_rows or "<tr><td>none yet</td></tr>"}</table>
+<h2>Losses</h2>{_svg_chart(rows, loss_keys)}
+<h2>Samples</h2>{images or "<p>No samples yet.</p>"}
+<h2>Configuration</h2><pre>{html.escape(json.dumps(config, indent=2))}</pre>
+</body></html>
+"""
+    path = run_dir / "index.html"
+    tmp = path.with_name(".index.html")
+    tmp.write_text(page)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,71 @@
+"""One CycleGAN iteration, in the reference code's order: both generators, then both discriminators."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import Tensor
+
+from ganzoo.recipe import Step
+from ganzoo.train.pool import ImagePool
+
+
+class CycleGANStep(Step):
+    """G_AB: A -> B and G_BA: B -> A; D_B judges B images, D_A judges A images."""
+
+    optimizer_groups = {"G": ("gen_ab", "gen_ba"), "D": ("disc_a", "disc_b")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        size = int(self.hparams.get("pool_size", 50))
+        self.pool_a, self.pool_b = ImagePool(size), ImagePool(size)
+
+    def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
+        real_a, real_b = batch["A"], batch["B"]
+        g_ab, g_ba, d_a, d_b = (self.nets[k] for k in ("gen_ab", "gen_ba", "disc_a", "disc_b"))
+        logs: dict[str, float] = {}
+        turn = self.generator_turn
+        with torch.set_grad_enabled(turn):
+            fake_b, fake_a = g_ab(real_a), g_ba(real_b)
+        if turn:
+            self.requires_grad([d_a, d_b], False)
+            self.optimizers["G"].zero_grad(set_to_none=True)
+            losses = {
+                "G_gan_AB": self.adversarial.generator_loss(d_b(fake_b)),
+                "G_gan_BA": self.adversarial.generator_loss(d_a(fake_a)),
+                "G_cycle_A": self.weighted("cycle", g_ba(fake_b), real_a),
+                "G_cycle_B": self.weighted("cycle", g_ab(fake_a), real_b),
+            }
+            if self.has_aux("identity") and real_a.shape[1] == real_b.shape[1]:
+                cycle_weight = self.aux["cycle"][1] if "cycle" in self.aux else 1.0
+                losses["G_idt_A"] = self.weighted("identity", g_ab(real_b), real_b, scale=cycle_weight)
+                losses["G_idt_B"] = self.weighted("identity", g_ba(real_a), real_a, scale=cycle_weight)
+            sum(losses.values()).backward()
+            self.optimizers["G"].step()
+            self.requires_grad([d_a, d_b], True)
+            logs.update({k: v.item() for k, v in losses.items()})
+        self.optimizers["D"].zero_grad(set_to_none=True)
+        loss_d_b = self.discriminator_loss(d_b, real_b, self.pool_b.query(fake_b))
+        loss_d_a = self.discriminator_loss(d_a, real_a, self.pool_a.query(fake_a))
+        (loss_d_a + loss_d_b).backward()
+        self.optimizers["D"].step()
+        logs.update({"D_A": loss_d_a.item(), "D_B": loss_d_b.item()})
+        return logs
+
+    def sample_rows(self, fixed: dict[str, Any]) -> list[Tensor]:
+        real_a, real_b = fixed["A"], fixed["B"]
+        g_ab, g_ba = self.nets["gen_ab"], self.nets["gen_ba"]
+        fake_b, fake_a = g_ab(real_a), g_ba(real_b)
+        return [real_a, fake_b, g_ba(fake_b), real_b, fake_a, g_ab(fake_a)]
+
+    def inference(self, direction: str = "AtoB") -> Callable[[Tensor], Tensor]:
+        return self.nets["gen_ab" if direction == "AtoB" else "gen_ba"]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "pool_a": self.pool_a.state_dict(), "pool_b": self.pool_b.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.pool_a.load_state_dict(state["pool_a"], device=self.device)
+        self.pool_b.load_state_dict(state["pool_b"], device=self.device)

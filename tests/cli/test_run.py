@@ -1,0 +1,143 @@
+"""``ganzoo run``, ``translate`` and ``sample`` end to end at tiny sizes."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from ganzoo.cli import cli
+
+TINY = ["--steps", "2", "--batch-size", "2", "--set", "gen.ngf=8", "--set", "disc.ndf=8", "--set", "score_samples=8", "--quiet"]
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def pix2pix_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    result = CliRunner().invoke(cli, ["run", "pix2pix", *TINY, "--out", str(out), "--name", "tiny"])
+    assert result.exit_code == 0, result.output
+    return out / "pix2pix" / "tiny", result.output
+
+
+def test_run_prints_where_samples_are_and_the_toy_scores(pix2pix_run):
+    run_dir, output = pix2pix_run
+    assert f"samples: {run_dir / 'samples'}" in output
+    assert "toy score on toy:edges2shapes (PSNR against the true translations, higher is better): untrained" in output
+    assert (run_dir / "checkpoints" / "latest").exists()
+
+
+def test_same_name_twice_is_refused(pix2pix_run):
+    run_dir, _ = pix2pix_run
+    result = invoke("run", "pix2pix", *TINY, "--out", run_dir.parent.parent, "--name", "tiny")
+    assert result.exit_code == 1 and "already holds a run" in result.output
+
+
+def test_dry_run_prints_config_and_parameter_counts():
+    result = invoke("run", "cyclegan", "--gen", "resnet6", "--loss", "hinge", "--dry-run")
+    assert result.exit_code == 0
+    body, counts = result.output.split("\n}\n")
+    config = json.loads(body + "}")
+    assert config["components"]["generator"]["name"] == "resnet6"
+    assert "gen_ab:" in counts and "disc_b:" in counts and "parameters" in counts
+
+
+def test_config_file_repeats_a_run(pix2pix_run, tmp_path):
+    run_dir, _ = pix2pix_run
+    result = invoke("run", "pix2pix", "--config", run_dir / "config.json", "--dry-run")
+    assert result.exit_code == 0
+    repeated = json.loads(result.output.split("\n}\n")[0] + "}")
+    original = json.loads((run_dir / "config.json").read_text())
+    assert repeated["components"] == original["components"] and repeated["hparams"] == original["hparams"]
+    flat = tmp_path / "opts.json"
+    flat.write_text(json.dumps({"gen": "unet128", "steps": 9, "set": {"gen.ngf": 4}}))
+    result = invoke("run", "pix2pix", "--config", flat, "--dry-run")
+    config = json.loads(result.output.split("\n}\n")[0] + "}")
+    assert config["components"]["generator"]["options"]["ngf"] == 4 and config["train"]["steps"] == 9
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "cyclegan", "--gen", "dcgan"], "needs image-to-image generators"),
+    (["run", "cyclegan", "--set", "nonsense=1"], "is not a setting of cyclegan"),
+    (["run", "cyclegan", "--data", "/no/such/folder", "--steps", "1"], "is not a folder, a toy set"),
+    (["run", "pix2pix", "--device", "cuda"], None),
+])
+def test_bad_input_is_one_line_and_nonzero(args, message, tmp_path):
+    result = invoke(*args, "--out", tmp_path)
+    if message is None:  # CUDA may exist where this runs; then the dry part is skipped
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("CUDA is available here")
+        message = "CUDA is not available"
+    assert result.exit_code != 0
+    lines = [l for l in result.output.strip().splitlines() if l.startswith("Error")]
+    assert len(lines) == 1 and message in lines[0]
+
+
+def test_translate_images(pix2pix_run, tmp_path):
+    run_dir, _ = pix2pix_run
+    Image.new("RGB", (50, 40), (255, 255, 255)).save(tmp_path / "a.png")
+    Image.new("RGBA", (20, 20), (0, 0, 0, 255)).save(tmp_path / "b.png")
+    result = invoke("translate", run_dir, tmp_path / "a.png", tmp_path / "b.png", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert Image.open(tmp_path / "out" / "a.png").size == (32, 32)
+    result = invoke("translate", run_dir, tmp_path / "a.png", "--keep-size", "--out", tmp_path / "kept")
+    assert Image.open(tmp_path / "kept" / "a.png").size == (64, 32), "sides rounded to the U-Net's multiple of 32"
+    back = invoke("translate", run_dir, tmp_path / "a.png", "--direction", "BtoA")
+    assert back.exit_code == 1 and "one direction" in back.output
+    noise = invoke("sample", run_dir)
+    assert noise.exit_code == 1 and "use `ganzoo translate" in noise.output
+
+
+def test_cyclegan_translates_both_ways_and_dcgan_samples(tmp_path):
+    out = tmp_path / "runs"
+    assert invoke("run", "cyclegan", *TINY, "--out", out, "--name", "c").exit_code == 0
+    Image.new("RGB", (32, 32), (255, 0, 0)).save(tmp_path / "x.png")
+    back = invoke("translate", out / "cyclegan" / "c", tmp_path / "x.png", "--direction", "BtoA", "--out", tmp_path / "t")
+    assert back.exit_code == 0 and (tmp_path / "t" / "x.png").exists()
+    assert invoke("run", "dcgan", *TINY, "--out", out, "--name", "d").exit_code == 0
+    result = invoke("sample", out / "dcgan" / "d", "-n", "5", "--seed", "3", "--out", tmp_path / "grid.png")
+    assert result.exit_code == 0
+    assert Image.open(tmp_path / "grid.png").size == (3 * 34 + 2, 2 * 34 + 2), "3 columns, 2 rows of 32px + padding"
+
+
+@pytest.mark.slow
+def test_kill_during_checkpoints_never_leaves_a_broken_one(tmp_path):
+    """SIGKILL at arbitrary moments while a checkpoint is written every step, then resume."""
+    from ganzoo.train.checkpoint import latest_checkpoint, load_networks, load_state
+    from ganzoo.train.build import build_networks
+    from ganzoo.train.runs import load_config
+
+    run_dir = tmp_path / "runs" / "cyclegan" / "k"
+    args = [sys.executable, "-c", "from ganzoo.cli import main; main()"]
+    first = args + ["run", "cyclegan", "--steps", "400", "--batch-size", "1", "--set", "gen.ngf=8", "--set",
+                    "disc.ndf=8", "--set", "checkpoint_every=1", "--set", "keep_checkpoints=2", "--quiet",
+                    "--out", str(tmp_path / "runs"), "--name", "k"]
+    for attempt, delay in enumerate((0.05, 0.3, 0.7)):
+        command = first if attempt == 0 else args + ["run", "--resume", str(run_dir), "--quiet"]
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while not (run_dir / "checkpoints" / "latest").exists() and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(delay + 0.5 * attempt)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        config = load_config(run_dir)
+        for step_dir in sorted((run_dir / "checkpoints").glob("step-*")):
+            nets = build_networks(config, device="cpu", init=False)
+            load_networks(step_dir, nets)
+            assert load_state(step_dir)["step"] == int(step_dir.name.split("-")[1])
+        assert latest_checkpoint(run_dir / "checkpoints") is not None
+    resumed = subprocess.run(args + ["run", "--resume", str(run_dir), "--quiet"], capture_output=True, text=True,
+                             timeout=600, env={**os.environ})
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming" in resumed.stdout
