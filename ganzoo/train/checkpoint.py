@@ -89,6 +89,12 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(f.fileno())
 
 
+def clean_staging(folder: Path) -> None:
+    """Remove half-written staging folders a killed process left behind (never a ``step-*`` folder)."""
+    for stale in folder.glob(".step-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 def latest_checkpoint(folder: Path) -> Path | None:
     """The checkpoint ``latest`` names (or the highest step, if ``latest`` is missing)."""
     pointer = folder / "latest"

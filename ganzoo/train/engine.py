@@ -141,6 +141,7 @@ class Trainer:
         self.scores: dict[str, Any] = {}
         self.start_step = 0
         self.checkpoints = self.run_dir / "checkpoints"
+        checkpoint.clean_staging(self.checkpoints)
         self.metrics = report.MetricsLog(self.run_dir / "metrics.csv")
         self.writer = self._tensorboard()
 
@@ -270,8 +271,7 @@ class Trainer:
                     counts[key] = counts.get(key, 0) + 1
                 images += self.batch_size
                 rate = images / max(1e-9, time.perf_counter() - started)
-                bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items() if k.startswith(("G_", "D_"))} | {"img/s": f"{rate:.1f}"},
-                                refresh=False)
+                bar.set_postfix({**{k: f"{v:.3f}" for k, v in logs.items()}, "img/s": f"{rate:.1f}"}, refresh=False)
                 bar.update(1)
                 if step % log_every == 0 or step == self.total_steps:
                     self._log(step, {k: v / counts[k] for k, v in sums.items()}, rate)

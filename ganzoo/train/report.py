@@ -29,8 +29,18 @@ class MetricsLog:
             self.fields = list(row)
             with open(self.path, "w", newline="") as f:
                 csv.writer(f).writerow(self.fields)
+        new = [k for k in row if k not in self.fields]
+        if new:  # a loss that first appears now (a critic's generator turn): widen the header
+            self._rewrite(self.rows(), self.fields + new)
         with open(self.path, "a", newline="") as f:
             csv.writer(f).writerow([_fmt(row.get(k, "")) for k in self.fields])
+
+    def _rewrite(self, rows: list[dict[str, str]], fields: list[str]) -> None:
+        self.fields = fields
+        with open(self.path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
 
     def rows(self) -> list[dict[str, str]]:
         if not self.path.exists():
@@ -40,13 +50,8 @@ class MetricsLog:
 
     def truncate_after(self, step: int) -> None:
         """Drop rows logged after ``step`` (a resumed run repeats the steps after its checkpoint)."""
-        rows = [r for r in self.rows() if int(float(r["step"])) <= step]
-        if self.fields is None:
-            return
-        with open(self.path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=self.fields)
-            writer.writeheader()
-            writer.writerows(rows)
+        if self.fields is not None:
+            self._rewrite([r for r in self.rows() if int(float(r["step"])) <= step], self.fields)
 
 
 def _fmt(value: Any) -> Any:
@@ -96,7 +101,8 @@ def _svg_chart(rows: list[dict[str, str]], keys: list[str], *, width: int = 640,
 def write_index(run_dir: Path, *, config: dict[str, Any], scores: dict[str, Any]) -> Path:
     """index.html: the run's settings, scores, loss curves and every sample grid, newest first."""
     rows = MetricsLog(run_dir / "metrics.csv").rows()
-    loss_keys = [k for k in (rows[0].keys() if rows else []) if k.startswith(("loss", "D_", "G_"))]
+    loss_keys = [k for k in (rows[0].keys() if rows else []) if k not in ("step", "epoch", "images_per_s")
+                 and not k.startswith("lr_")]
     grids = sorted((run_dir / "samples").glob("step-*.png"), reverse=True)
     score_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(v))}</td></tr>" for k, v in scores.items())
     images = "".join(f'<figure><img src="samples/{g.name}" alt="{g.stem}"><figcaption>{g.stem}</figcaption></figure>'

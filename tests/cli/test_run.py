@@ -141,3 +141,47 @@ def test_kill_during_checkpoints_never_leaves_a_broken_one(tmp_path):
                              timeout=600, env={**os.environ})
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming" in resumed.stdout
+
+
+def write_images(folder, count, colour, size=(40, 36)):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        Image.new("RGB", size, colour).save(folder / f"{i}.png")
+
+
+def test_cyclegan_on_a_folder(tmp_path):
+    data = tmp_path / "horses"
+    write_images(data / "trainA", 4, (200, 100, 50))
+    write_images(data / "trainB", 3, (50, 100, 200))
+    write_images(data / "testA", 2, (200, 100, 50))
+    write_images(data / "testB", 2, (50, 100, 200))
+    result = invoke("run", "cyclegan", "--data", data, "--image-size", "32", *TINY, "--out", tmp_path / "runs",
+                    "--name", "f")
+    assert result.exit_code == 0, result.output
+    assert "toy score" not in result.output, "real data has no ground truth to score against"
+    config = json.loads((tmp_path / "runs" / "cyclegan" / "f" / "config.json").read_text())
+    assert config["data"]["spec"] == str(data) and config["data"]["options"]["load_size"] == 36
+
+
+def test_known_data_set_downloads_on_first_use(tmp_path, monkeypatch):
+    import io
+    import tarfile
+
+    from tests.servers import FileServer
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tf:
+        for i in range(3):
+            png = io.BytesIO()
+            Image.new("RGB", (64, 32), (i * 80, 0, 0)).save(png, format="PNG")
+            info = tarfile.TarInfo(f"facades/train/{i}.jpg")
+            info.size = len(png.getvalue())
+            tf.addfile(info, io.BytesIO(png.getvalue()))
+    with FileServer({"/pix2pix/datasets/facades.tar.gz": buffer.getvalue()}) as server:
+        monkeypatch.setenv("GANZOO_DATASET_MIRROR", server.url)
+        monkeypatch.setenv("GANZOO_DATA_DIR", str(tmp_path / "cache"))
+        result = invoke("run", "pix2pix", "--data", "facades", "--image-size", "32", "--set", "gen.num_downs=5",
+                        *TINY, "--out", tmp_path / "runs", "--name", "p")
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "cache" / "pix2pix" / "facades" / "train").is_dir()
+        assert len([r for r in server.requests if r[0] == "GET"]) == 1

@@ -63,3 +63,12 @@ def test_mismatched_weights_are_a_clear_error(tmp_path):
         load_networks(tmp_path / "step-000001", {"disc": nn.Linear(3, 2)})
     with pytest.raises(CheckpointError, match="missing"):
         load_networks(tmp_path / "step-000001", {"gen": nn.Sequential(nn.Linear(3, 2))})
+
+
+def test_clean_staging_removes_only_half_written_folders(tmp_path):
+    from ganzoo.train.checkpoint import clean_staging
+
+    save_checkpoint(tmp_path, 1, nets(), {})
+    (tmp_path / ".step-000002.tmp-123").mkdir()
+    clean_staging(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "step-000001"]
