@@ -11,6 +11,7 @@ never branches on a component's name: losses and networks are used through their
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Any, Callable, ClassVar, Iterable, Mapping
 
@@ -141,6 +142,22 @@ class Step:
         for net in nets:
             for p in net.parameters():
                 p.requires_grad_(flag)
+
+    @contextlib.contextmanager
+    def frozen(self, *nets: nn.Module):
+        """Discriminators take no gradient inside (during the generator's update), and do again after."""
+        self.requires_grad(nets, False)
+        try:
+            yield
+        finally:
+            self.requires_grad(nets, True)
+
+    def update(self, group: str, loss: Tensor) -> None:
+        """One optimizer step of ``group`` on ``loss``."""
+        optimizer = self.optimizers[group]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
 
     def discriminator_loss(self, disc: nn.Module, real: Tensor, fake: Tensor, *, scale: float = 0.5) -> Tensor:
         """The adversarial loss on real and (detached) fake inputs, times ``scale`` (the reference

@@ -29,29 +29,29 @@ class CycleGANStep(Step):
         with torch.set_grad_enabled(turn):
             fake_b, fake_a = g_ab(real_a), g_ba(real_b)
         if turn:
-            self.requires_grad([d_a, d_b], False)
-            self.optimizers["G"].zero_grad(set_to_none=True)
-            losses = {
-                "G_gan_AB": self.adversarial.generator_loss(d_b(fake_b)),
-                "G_gan_BA": self.adversarial.generator_loss(d_a(fake_a)),
-                "G_cycle_A": self.weighted("cycle", g_ba(fake_b), real_a),
-                "G_cycle_B": self.weighted("cycle", g_ab(fake_a), real_b),
-            }
-            if self.has_aux("identity") and real_a.shape[1] == real_b.shape[1]:
-                cycle_weight = self.aux["cycle"][1] if "cycle" in self.aux else 1.0
-                losses["G_idt_A"] = self.weighted("identity", g_ab(real_b), real_b, scale=cycle_weight)
-                losses["G_idt_B"] = self.weighted("identity", g_ba(real_a), real_a, scale=cycle_weight)
-            sum(losses.values()).backward()
-            self.optimizers["G"].step()
-            self.requires_grad([d_a, d_b], True)
+            with self.frozen(d_a, d_b):
+                losses = self._generator_losses(real_a, real_b, fake_a, fake_b)
+                self.update("G", sum(losses.values()))
             logs.update({k: v.item() for k, v in losses.items()})
-        self.optimizers["D"].zero_grad(set_to_none=True)
         loss_d_b = self.discriminator_loss(d_b, real_b, self.pool_b.query(fake_b))
         loss_d_a = self.discriminator_loss(d_a, real_a, self.pool_a.query(fake_a))
-        (loss_d_a + loss_d_b).backward()
-        self.optimizers["D"].step()
+        self.update("D", loss_d_a + loss_d_b)
         logs.update({"D_A": loss_d_a.item(), "D_B": loss_d_b.item()})
         return logs
+
+    def _generator_losses(self, real_a: Tensor, real_b: Tensor, fake_a: Tensor, fake_b: Tensor) -> dict[str, Tensor]:
+        g_ab, g_ba, d_a, d_b = (self.nets[k] for k in ("gen_ab", "gen_ba", "disc_a", "disc_b"))
+        losses = {
+            "G_gan_AB": self.adversarial.generator_loss(d_b(fake_b)),
+            "G_gan_BA": self.adversarial.generator_loss(d_a(fake_a)),
+            "G_cycle_A": self.weighted("cycle", g_ba(fake_b), real_a),
+            "G_cycle_B": self.weighted("cycle", g_ab(fake_a), real_b),
+        }
+        if self.has_aux("identity") and real_a.shape[1] == real_b.shape[1]:
+            cycle_weight = self.aux["cycle"][1] if "cycle" in self.aux else 1.0
+            losses["G_idt_A"] = self.weighted("identity", g_ab(real_b), real_b, scale=cycle_weight)
+            losses["G_idt_B"] = self.weighted("identity", g_ba(real_a), real_a, scale=cycle_weight)
+        return losses
 
     def sample_rows(self, fixed: dict[str, Any]) -> list[Tensor]:
         real_a, real_b = fixed["A"], fixed["B"]

@@ -22,18 +22,13 @@ class DCGANStep(Step):
         turn = self.generator_turn
         with torch.set_grad_enabled(turn):
             fake = gen(gen.noise(real.shape[0], device=real.device))
-        self.optimizers["D"].zero_grad(set_to_none=True)
         loss_d = self.discriminator_loss(disc, real, fake, scale=1.0)
-        loss_d.backward()
-        self.optimizers["D"].step()
+        self.update("D", loss_d)
         logs = {"D": loss_d.item()}
         if turn:
-            self.requires_grad([disc], False)
-            self.optimizers["G"].zero_grad(set_to_none=True)
-            loss_g = self.adversarial.generator_loss(disc(fake))
-            loss_g.backward()
-            self.optimizers["G"].step()
-            self.requires_grad([disc], True)
+            with self.frozen(disc):
+                loss_g = self.adversarial.generator_loss(disc(fake))
+                self.update("G", loss_g)
             logs["G_gan"] = loss_g.item()
         return logs
 

@@ -25,19 +25,14 @@ class Pix2PixStep(Step):
         turn = self.generator_turn
         with torch.set_grad_enabled(turn):
             fake_b = gen(real_a)
-        self.optimizers["D"].zero_grad(set_to_none=True)
         loss_d = self.discriminator_loss(disc, torch.cat([real_a, real_b], 1), torch.cat([real_a, fake_b], 1))
-        loss_d.backward()
-        self.optimizers["D"].step()
+        self.update("D", loss_d)
         logs = {"D": loss_d.item()}
         if turn:
-            self.requires_grad([disc], False)
-            self.optimizers["G"].zero_grad(set_to_none=True)
-            loss_gan = self.adversarial.generator_loss(disc(torch.cat([real_a, fake_b], 1)))
-            loss_l1 = self.weighted("l1", fake_b, real_b)
-            (loss_gan + loss_l1).backward()
-            self.optimizers["G"].step()
-            self.requires_grad([disc], True)
+            with self.frozen(disc):
+                loss_gan = self.adversarial.generator_loss(disc(torch.cat([real_a, fake_b], 1)))
+                loss_l1 = self.weighted("l1", fake_b, real_b)
+                self.update("G", loss_gan + loss_l1)
             logs.update({"G_gan": loss_gan.item(), "G_l1": loss_l1.item()})
         return logs
 

@@ -6,7 +6,7 @@ import torch
 
 import ganzoo
 from ganzoo.data import resolve_data, sample_validity, toy_set, translation_scores
-from ganzoo.data.toy import DAY, NIGHT, render, scene_labels
+from ganzoo.data.toy import DAY, NIGHT, render
 from ganzoo.errors import GanzooError
 
 

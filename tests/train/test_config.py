@@ -3,9 +3,9 @@ before anything is built."""
 
 import pytest
 
-import ganzoo
 from ganzoo.errors import GanzooError, InvalidOptionError
 from ganzoo.train.config import parse_sets, resolve_config
+from tests.train.tiny import register_one_layer_generator
 
 
 def test_cyclegan_defaults_are_the_papers():
@@ -82,21 +82,9 @@ def test_dcgan_refuses_image_generators():
 
 
 def test_a_plugin_generator_fits_any_image_recipe():
-    from torch import nn
-
-    @ganzoo.register_generator(name="onelayer", summary="test generator")
-    class OneLayer(nn.Module):
-        input_kind = "image"
-
-        def __init__(self, *, in_channels: int = 3, out_channels: int = 3):
-            super().__init__()
-            self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
-
-        def forward(self, x):
-            return self.conv(x).tanh()
-
+    name = register_one_layer_generator()
     for recipe in ("cyclegan", "pix2pix"):
-        assert resolve_config(recipe, gen="onelayer")["components"]["generator"]["name"] == "onelayer"
+        assert resolve_config(recipe, gen=name)["components"]["generator"]["name"] == name
 
 
 def test_parse_sets():

@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 import ganzoo
 from ganzoo.losses.adversarial import LSGANLoss
 from ganzoo.train.engine import Trainer, TrainingDiverged, TrainingInterrupted
-from tests.train.tiny import tiny_config
+from tests.train.tiny import register_one_layer_generator, tiny_config
 
 RECIPES = ganzoo.list_components("recipe")
 ADVERSARIAL = [e.name for e in ganzoo.get_registry("loss") if e.metadata.get("role") == "adversarial"]
@@ -113,21 +113,7 @@ def test_step_schedule_from_epochs(tmp_path):
 
 
 def test_a_third_party_generator_trains_in_any_image_recipe(tmp_path):
-    from torch import nn
-
-    @ganzoo.register_generator(name="onelayer", summary="a plugin's generator")
-    class OneLayer(nn.Module):
-        input_kind = "image"
-
-        def __init__(self, *, in_channels: int = 3, out_channels: int = 3):
-            super().__init__()
-            self.in_channels, self.out_channels = in_channels, out_channels
-            self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
-
-        def forward(self, x):
-            return self.conv(x).tanh()
-
+    name = register_one_layer_generator()
     for recipe in ("cyclegan", "pix2pix"):
-        config = tiny_config(recipe, gen="onelayer", steps=2, sets={"gen.ngf": None})
-        summary = Trainer(config, tmp_path / recipe, progress=False).run()
-        assert summary["steps"] == 2
+        config = tiny_config(recipe, gen=name, steps=2, sets={"gen.ngf": None})
+        assert Trainer(config, tmp_path / recipe, progress=False).run()["steps"] == 2
