@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import torch
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import Sampler
 
-from ganzoo.data.loader import default_workers
+from ganzoo.data.loader import make_loader
 from ganzoo.errors import GanzooError
 from ganzoo.train import build, checkpoint, report
 from ganzoo.train.config import steps_for_epochs
@@ -129,13 +129,12 @@ class Trainer:
                                                 decay_start=hp.get("decay_start", 0.5))
                            for name, opt in self.optimizers.items()}
         self.sampler = ResumableSampler(len(self.dataset), seed=int(train["seed"]))
-        workers = default_workers(self.dataset) if train["workers"] is None else int(train["workers"])
         # The loader's own generator (re-seeded each epoch) seeds its workers: creating an iterator then
         # draws nothing from the global RNG, so a resumed run's random numbers match the uninterrupted run's.
         self.loader_rng = torch.Generator()
-        self.loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler, drop_last=True,
-                                 num_workers=workers, pin_memory=self.device.type == "cuda",
-                                 persistent_workers=False, generator=self.loader_rng)
+        self.loader = make_loader(self.dataset, batch_size=self.batch_size, sampler=self.sampler,
+                                  generator=self.loader_rng, persistent=False, device=self.device,
+                                  workers=None if train["workers"] is None else int(train["workers"]))
         self.fixed = self._fixed_inputs()
         self.toy = self._toy()
         self.scores: dict[str, Any] = {}
