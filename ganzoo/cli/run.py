@@ -56,19 +56,12 @@ def run_group(ctx: click.Context, resume_dir: str | None, quiet: bool) -> None:
 
 
 def _recipe_command(recipe) -> click.Command:
-    from ganzoo.plugins import registry
+    from ganzoo.train.config import fitting_names
 
-    fits = {
-        "generator": lambda e: e.metadata.get("input", "image") == recipe.step.generator_input,
-        "discriminator": lambda e: True,
-        "adversarial_loss": lambda e: e.metadata.get("role") == "adversarial",
-    }
     params: list[click.Parameter] = []
     for role, slot in recipe.slots().items():
-        if role == "data_mode":
-            names = ", ".join(slot.choices or (slot.default,))
-        else:
-            names = ", ".join(e.name + (":NAME" if e.family else "") for e in registry(slot.kind) if fits[role](e))
+        choices = (slot.choices or (slot.default,)) if role == "data_mode" else fitting_names(recipe, role)
+        names = ", ".join(choices)
         params.append(click.Option([SLOT_FLAGS[role]], default=None, metavar="NAME",
                                    help=f"{role.replace('_', ' ')} (default {slot.default}; choices: {names})"))
     params += [

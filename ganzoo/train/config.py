@@ -91,10 +91,22 @@ def _split_sets(sets: Mapping[str, Any], recipe: Recipe) -> dict[str, dict[str, 
     return grouped
 
 
-def _fitting(kind: str, predicate) -> list[str]:
+def slot_fits(recipe: Recipe, role: str, entry) -> bool:
+    """Whether a registry entry can fill one of a recipe's slots: the one rule behind both the checks
+    below and the choices ``ganzoo run RECIPE --help`` lists."""
+    if role == "generator":
+        return entry.metadata.get("input", "image") == recipe.step.generator_input
+    if role == "adversarial_loss":
+        return entry.metadata.get("role") == "adversarial"
+    return True
+
+
+def fitting_names(recipe: Recipe, role: str) -> list[str]:
+    """Names of the registered components that fit a slot (families shown as ``NAME:MODEL``)."""
     from ganzoo.plugins import registry
 
-    return [e.name for e in registry(kind) if predicate(e)]
+    kind = recipe.slots()[role].kind
+    return [e.name + (":NAME" if e.family else "") for e in registry(kind) if slot_fits(recipe, role, e)]
 
 
 def resolve_config(recipe_name: str, *, gen: str | None = None, disc: str | None = None, loss: str | None = None,
@@ -119,18 +131,21 @@ def resolve_config(recipe_name: str, *, gen: str | None = None, disc: str | None
         raise GanzooError(f"{recipe.name} cannot train on data mode {mode!r}; it takes: {', '.join(allowed)}")
 
     gen_entry, gen_arg = registry("generator").resolve(gen or recipe.generator.default)
-    wanted_input = recipe.step.generator_input
-    if gen_entry.metadata.get("input", "image") != wanted_input:
-        fits = _fitting("generator", lambda e: e.metadata.get("input", "image") == wanted_input)
+    if not slot_fits(recipe, "generator", gen_entry):
         raise GanzooError(f"generator {gen_entry.name!r} takes {gen_entry.metadata.get('input', 'image')} input; "
-                          f"{recipe.name} needs {wanted_input}-to-image generators: {', '.join(fits)}")
+                          f"{recipe.name} needs {recipe.step.generator_input}-to-image generators: "
+                          f"{', '.join(fitting_names(recipe, 'generator'))}")
     disc_entry, disc_arg = registry("discriminator").resolve(disc or recipe.discriminator.default)
     loss_entry = registry("loss").get(loss or recipe.adversarial_loss.default)
-    if loss_entry.metadata.get("role") != "adversarial":
-        fits = _fitting("loss", lambda e: e.metadata.get("role") == "adversarial")
-        raise GanzooError(f"loss {loss_entry.name!r} is not an adversarial loss; choose one of: {', '.join(fits)}")
+    if not slot_fits(recipe, "adversarial_loss", loss_entry):
+        raise GanzooError(f"loss {loss_entry.name!r} is not an adversarial loss; choose one of: "
+                          f"{', '.join(fitting_names(recipe, 'adversarial_loss'))}")
 
-    hparams = {**recipe.hparams, **(recipe.toy.get("hparams", {}) if toy else {}), **grouped["hparams"]}
+    def toy_part(key: str) -> Mapping[str, Any]:
+        """What the recipe's toy schedule sets under ``key`` (nothing when the user gave data)."""
+        return recipe.toy.get(key, {}) if toy else {}
+
+    hparams = {**recipe.hparams, **toy_part("hparams"), **grouped["hparams"]}
     for key, value in (("batch_size", batch_size), ("image_size", image_size), ("lr", lr)):
         if value is not None:
             hparams[key] = value
@@ -147,17 +162,13 @@ def resolve_config(recipe_name: str, *, gen: str | None = None, disc: str | None
     in_nc, out_nc = int(hparams.get("in_channels", 3)), int(hparams.get("out_channels", 3))
 
     notes: list[str] = []
-    loss_options = _component_options(loss_entry, {}, recipe.toy.get("loss", {}) if toy else {},
-                                      grouped["adversarial_loss"], {})
+    loss_options = _component_options(loss_entry, {}, toy_part("loss"), grouped["adversarial_loss"], {})
     adversarial = loss_entry.build(None, **loss_options)
-    gen_options = _component_options(gen_entry, recipe.generator.options,
-                                     recipe.toy.get("generator", {}) if toy else {}, grouped["generator"],
+    gen_options = _component_options(gen_entry, recipe.generator.options, toy_part("generator"), grouped["generator"],
                                      {"in_channels": in_nc, "out_channels": out_nc, "image_size": size})
-    disc_options = _component_options(disc_entry, recipe.discriminator.options,
-                                      recipe.toy.get("discriminator", {}) if toy else {}, grouped["discriminator"],
-                                      {"in_channels": recipe.step.discriminator_channels(in_nc, out_nc),
-                                       "image_size": size})
     needed = recipe.step.discriminator_channels(in_nc, out_nc)
+    disc_options = _component_options(disc_entry, recipe.discriminator.options, toy_part("discriminator"),
+                                      grouped["discriminator"], {"in_channels": needed, "image_size": size})
     if "in_channels" not in disc_entry.option_names() and needed != 3:
         raise GanzooError(f"{recipe.name} feeds its discriminator {needed} channels, but discriminator "
                           f"{disc_entry.name!r} has no in_channels option")
@@ -169,7 +180,7 @@ def resolve_config(recipe_name: str, *, gen: str | None = None, disc: str | None
         notes.append(f"discriminator norm set to 'none': {loss_entry.name} needs a critic without batch norm")
     _check_networks((gen_entry, gen_arg, gen_options), (disc_entry, disc_arg, disc_options), size)
 
-    data_options = {"direction": "AtoB", **(recipe.toy.get("data_options", {}) if toy else {}), **grouped["data"]}
+    data_options = {"direction": "AtoB", **toy_part("data_options"), **grouped["data"]}
     if not toy:
         data_options.setdefault("load_size", int(round(size * 286 / 256)))
     aux = {name: {"weight": grouped["aux"].get(name, weight)} for name, weight in recipe.aux_losses.items()}

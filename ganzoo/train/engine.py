@@ -119,8 +119,9 @@ class Trainer:
         self.optimizers = build.build_optimizers(self.recipe, config, self.nets)
         self.step = self.recipe.step(nets=self.nets, adversarial=self.adversarial, aux=self.aux,
                                      optimizers=self.optimizers, hparams=config["hparams"], device=self.device)
-        multiple = max(getattr(n, "size_multiple", 1) for n in self.nets.values())
-        self.dataset = build.build_dataset(config, size_multiple=multiple)
+        # Image sides the networks take (4 for ResNets, 2**num_downs for U-Nets): the data rounds to it.
+        self.size_multiple = max(getattr(n, "size_multiple", 1) for n in self.nets.values())
+        self.dataset = build.build_dataset(config, size_multiple=self.size_multiple)
         self.batch_size = min(int(config["hparams"]["batch_size"]), len(self.dataset))
         self.batches_per_epoch = max(1, len(self.dataset) // self.batch_size)
         self.total_steps = int(train["steps"] or steps_for_epochs(int(train["epochs"]), len(self.dataset), self.batch_size))
@@ -152,8 +153,7 @@ class Trainer:
             generator = torch.Generator().manual_seed(1234)
             gen = next(iter(self.nets.values()))
             return {"noise": torch.randn(16, gen.nz, 1, 1, generator=generator).to(self.device)}
-        multiple = max(getattr(n, "size_multiple", 1) for n in self.nets.values())
-        test = build.build_test_dataset(self.config, size_multiple=multiple)
+        test = build.build_test_dataset(self.config, size_multiple=self.size_multiple)
         items = [test[i] for i in range(min(6, len(test)))]
         return _to_device({k: torch.stack([it[k] for it in items]) for k in ("A", "B")}, self.device)
 
