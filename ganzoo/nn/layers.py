@@ -12,10 +12,10 @@ same settings are the same networks, parameter for parameter:
 from __future__ import annotations
 
 import functools
-from typing import Callable, Literal
+from typing import Callable, Literal, Mapping
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 Norm = Literal["batch", "instance", "none"]
 Padding = Literal["reflect", "replicate", "zero"]
@@ -87,3 +87,13 @@ def init_weights(module: nn.Module, *, init_type: str = "normal", gain: float = 
 
     module.apply(init)
     return module
+
+
+def weight_of(state: Mapping[str, Tensor], key: str, *, ndim: int) -> Tensor:
+    """``state[key]``, checked to have ``ndim`` dimensions: the anchor tensors options are read from."""
+    value = state.get(key)
+    if value is None:
+        raise ValueError(f"no tensor {key!r}: this is not a checkpoint of this architecture")
+    if value.ndim != ndim:
+        raise ValueError(f"tensor {key!r} has shape {tuple(value.shape)}, not {ndim} dimensions")
+    return value

@@ -7,9 +7,11 @@ The pixel discriminator (1x1 patches) looks at colour statistics only. Module la
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from torch import Tensor, nn
 
-from ganzoo.nn.layers import conv_bias, norm_layer
+from ganzoo.nn.layers import conv_bias, norm_layer, weight_of
 
 
 class PatchDiscriminator(nn.Module):
@@ -49,6 +51,20 @@ class PatchDiscriminator(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
 
+    @classmethod
+    def options_from_state_dict(cls, state: Mapping[str, Tensor]) -> dict[str, Any]:
+        """The options that rebuild the network a state dict came from: the first and last convolutions
+        bracket ``n_layers`` middle ones, and batch norm shows as weights right after the second."""
+        first = weight_of(state, "model.0.weight", ndim=4)
+        convs = [key for key, value in state.items() if key.startswith("model.") and key.endswith(".weight")
+                 and value.ndim == 4]
+        return {
+            "in_channels": first.shape[1],
+            "ndf": first.shape[0],
+            "n_layers": len(convs) - 2,
+            "norm": "batch" if "model.3.weight" in state else "instance",
+        }
+
 
 class PixelDiscriminator(nn.Module):
     """1x1 PatchGAN ("PixelGAN"): judges each pixel's colour, not its structure.
@@ -76,3 +92,10 @@ class PixelDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
+
+    @classmethod
+    def options_from_state_dict(cls, state: Mapping[str, Tensor]) -> dict[str, Any]:
+        """The options that rebuild the network a state dict came from."""
+        first = weight_of(state, "net.0.weight", ndim=4)
+        return {"in_channels": first.shape[1], "ndf": first.shape[0],
+                "norm": "batch" if "net.3.weight" in state else "instance"}

@@ -7,9 +7,13 @@ reference code's, so its checkpoints load with their own key names.
 
 from __future__ import annotations
 
+import re
+
+from typing import Any, Mapping
+
 from torch import Tensor, nn
 
-from ganzoo.nn.layers import conv_bias, norm_layer, padding_layer
+from ganzoo.nn.layers import conv_bias, norm_layer, padding_layer, weight_of
 
 
 class ResnetBlock(nn.Module):
@@ -85,3 +89,27 @@ class ResnetGenerator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
+
+    @classmethod
+    def options_from_state_dict(cls, state: Mapping[str, Tensor]) -> dict[str, Any]:
+        """The options that rebuild the network a state dict came from (reference checkpoints included).
+
+        Widths and channels come from the stem and the head, the depth from the residual blocks present,
+        the norm from whether batch-norm weights exist, and dropout from the block layout: a Dropout
+        module shifts the block's second convolution from ``conv_block.5`` to ``conv_block.6``.
+        """
+        stem = weight_of(state, "model.1.weight", ndim=4)
+        blocks = sorted({int(m.group(1)) for key in state if (m := re.match(r"model\.(\d+)\.conv_block\.", key))})
+        head = max((int(m.group(1)) for key in state if (m := re.fullmatch(r"model\.(\d+)\.weight", key))
+                    and state[key].ndim == 4), default=None)
+        if head is None:
+            raise ValueError("no output convolution (model.N.weight) found")
+        second_conv = state.get(f"model.{blocks[0]}.conv_block.6.weight") if blocks else None
+        return {
+            "in_channels": stem.shape[1],
+            "out_channels": state[f"model.{head}.weight"].shape[0],
+            "ngf": stem.shape[0],
+            "n_blocks": len(blocks),
+            "norm": "batch" if "model.2.weight" in state else "instance",
+            "dropout": second_conv is not None and second_conv.ndim == 4,
+        }

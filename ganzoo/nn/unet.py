@@ -7,10 +7,12 @@ Built recursively from the innermost block outwards, with the reference code's m
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import torch
 from torch import Tensor, nn
 
-from ganzoo.nn.layers import conv_bias, norm_layer
+from ganzoo.nn.layers import conv_bias, norm_layer, weight_of
 
 
 class UnetSkipBlock(nn.Module):
@@ -78,3 +80,25 @@ class UnetGenerator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
+
+    @classmethod
+    def options_from_state_dict(cls, state: Mapping[str, Tensor]) -> dict[str, Any]:
+        """The options that rebuild the network a state dict came from (reference checkpoints included).
+
+        The depth is the number of nested levels (each level's block sits at ``.model.3`` of the one
+        outside it, its down-convolution at ``.model.1``). Dropout leaves no trace in the tensors (its
+        module comes last in a level), so it is reported off; it changes nothing in eval mode.
+        """
+        down = weight_of(state, "model.model.0.weight", ndim=4)
+        up = weight_of(state, "model.model.3.weight", ndim=4)
+        depth, prefix = 1, "model.model.1"
+        while f"{prefix}.model.1.weight" in state:
+            depth, prefix = depth + 1, f"{prefix}.model.3"
+        return {
+            "in_channels": down.shape[1],
+            "out_channels": up.shape[1],
+            "ngf": down.shape[0],
+            "num_downs": depth,
+            "norm": "batch" if "model.model.1.model.2.weight" in state else "instance",
+            "dropout": False,
+        }

@@ -107,21 +107,36 @@ def latest_checkpoint(folder: Path) -> Path | None:
 
 
 def load_networks(checkpoint: Path, nets: dict[str, nn.Module]) -> None:
-    """Load each network's safetensors strictly, with a clear error for what does not fit."""
+    """Load each network's safetensors from a checkpoint folder strictly, with a clear error for what does not fit."""
     for name, net in nets.items():
         path = checkpoint / f"{name}.safetensors"
         if not path.exists():
             raise CheckpointError(f"checkpoint {checkpoint} has no weights for {name!r}")
+        load_network_file(path, net, name=name)
+
+
+def load_network_file(path: Path, net: nn.Module, *, name: str) -> None:
+    """Load one safetensors file into ``net`` strictly: every tensor present, none extra, all shapes equal."""
+    from safetensors import SafetensorError
+
+    try:
         tensors = load_file(str(path))
-        expected = net.state_dict()
-        missing = sorted(set(expected) - set(tensors))
-        extra = sorted(set(tensors) - set(expected))
-        wrong = sorted(k for k in set(expected) & set(tensors) if expected[k].shape != tensors[k].shape)
-        if missing or extra or wrong:
-            parts = [f"missing {missing[:3]}" if missing else "", f"unexpected {extra[:3]}" if extra else "",
-                     f"mis-shaped {wrong[:3]}" if wrong else ""]
-            raise CheckpointError(f"{path} does not fit {name}: " + "; ".join(p for p in parts if p))
-        net.load_state_dict(tensors, strict=True)
+    except (SafetensorError, OSError) as exc:
+        raise CheckpointError(f"{path} is not a readable safetensors file: {exc}") from exc
+    check_state_fits(tensors, net.state_dict(), what=f"{path} does not fit {name}")
+    net.load_state_dict(tensors, strict=True)
+
+
+def check_state_fits(tensors: dict[str, torch.Tensor], expected: dict[str, torch.Tensor], *, what: str) -> None:
+    """Raise one error naming the missing, unexpected and mis-shaped tensors (the first few of each)."""
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(tensors) if expected[k].shape != tensors[k].shape)
+    if missing or extra or wrong:
+        parts = [f"missing {missing[:3]}" if missing else "", f"unexpected {extra[:3]}" if extra else "",
+                 f"mis-shaped {[f'{k} {tuple(tensors[k].shape)} != {tuple(expected[k].shape)}' for k in wrong[:3]]}"
+                 if wrong else ""]
+        raise CheckpointError(f"{what}: " + "; ".join(p for p in parts if p))
 
 
 def load_state(checkpoint: Path) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def test_latest_falls_back_to_the_highest_complete_step(tmp_path):
 
 def test_mismatched_weights_are_a_clear_error(tmp_path):
     save_checkpoint(tmp_path, 1, {"gen": nn.Linear(3, 2)}, {})
-    with pytest.raises(CheckpointError, match=r"mis-shaped \['bias', 'weight'\]"):
+    with pytest.raises(CheckpointError, match=r"mis-shaped \['bias \(2,\) != \(5,\)', 'weight \(2, 3\) != \(5, 4\)'\]"):
         load_networks(tmp_path / "step-000001", {"gen": nn.Linear(4, 5)})
     with pytest.raises(CheckpointError, match="no weights for 'disc'"):
         load_networks(tmp_path / "step-000001", {"disc": nn.Linear(3, 2)})
