@@ -32,7 +32,7 @@ import pluggy
 
 from ganzoo import hookspecs
 from ganzoo.errors import GanzooError, PluginError
-from ganzoo.registry import KINDS, Entry, Registry
+from ganzoo.registry import KINDS, Entry, Pretrained, Registry
 
 ENTRY_POINT_GROUP = "ganzoo"
 BUILTIN_PLUGIN = "ganzoo"
@@ -62,6 +62,7 @@ class PluginInfo:
     error: str = ""
     hooks: list[str] = dataclasses.field(default_factory=list)
     location: str = ""
+    distribution: str = ""  # what to ``pip install`` to get it (entry-point plugins)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -143,6 +144,7 @@ class PluginHost:
                 source="entry point",
                 version=dist.version if dist is not None else "",
                 location=ep.value,
+                distribution=dist.name if dist is not None else "",
             )
         for path in self._plugin_files():
             if self._skip(path.stem, only, disabled, source="plugins dir"):
@@ -171,11 +173,12 @@ class PluginHost:
         return files
 
     def _load_module(self, name: str, module: str, *, source: str, version: str = "") -> None:
-        self._load(name, lambda: importlib.import_module(module), source=source, version=version)
+        self._load(name, lambda: importlib.import_module(module), source=source, version=version,
+                   distribution="ganzoo")
 
     def _load(self, name: str, importer: Callable[[], Any], *, source: str, version: str = "",
-              location: str = "") -> None:
-        info = PluginInfo(name, source, version=version, location=location)
+              location: str = "", distribution: str = "") -> None:
+        info = PluginInfo(name, source, version=version, location=location, distribution=distribution)
         self.infos[name] = info
         try:
             plugin = importer()
@@ -228,10 +231,10 @@ class PluginHost:
         def register(factory: Callable[..., Any], *, name: str | None = None, summary: str | None = None,
                      paper: str = "", aliases: Iterable[str] = (), family: bool = False, example: str = "",
                      defaults: dict[str, Any] | None = None, replace: bool = False,
-                     **metadata: Any) -> Entry:
+                     pretrained: dict[str, Any] | None = None, **metadata: Any) -> Entry:
             entry = make_entry(kind, factory, plugin=plugin, name=name, summary=summary, paper=paper,
                                aliases=aliases, family=family, example=example, defaults=defaults,
-                               metadata=metadata)
+                               metadata=metadata, pretrained=pretrained)
             return registry.add(entry, replace=replace)
 
         return register
@@ -256,7 +259,7 @@ class PluginHost:
 def make_entry(kind: str, factory: Callable[..., Any], *, plugin: str, name: str | None = None,
                summary: str | None = None, paper: str = "", aliases: Iterable[str] = (),
                family: bool = False, example: str = "", defaults: dict[str, Any] | None = None,
-               metadata: dict[str, Any] | None = None) -> Entry:
+               metadata: dict[str, Any] | None = None, pretrained: dict[str, Any] | None = None) -> Entry:
     """Build an :class:`Entry`, taking the name and summary from the factory when they are not given."""
     if name is None:
         name = getattr(factory, "__name__", "").lower()
@@ -265,7 +268,8 @@ def make_entry(kind: str, factory: Callable[..., Any], *, plugin: str, name: str
         summary = doc.splitlines()[0] if doc else ""
     return Entry(name=name, kind=kind, factory=factory, summary=summary, paper=paper,
                  aliases=tuple(aliases), plugin=plugin, family=family, example=example,
-                 defaults=dict(defaults or {}), metadata=dict(metadata or {}))
+                 defaults=dict(defaults or {}), metadata=dict(metadata or {}),
+                 pretrained={tag: Pretrained.coerce(tag, value) for tag, value in (pretrained or {}).items()})
 
 
 def _entry_points() -> list[importlib.metadata.EntryPoint]:

@@ -29,6 +29,7 @@ KINDS: tuple[str, ...] = ("generator", "discriminator", "loss", "data_mode", "da
 KIND_GROUPS: dict[str, tuple[str, ...]] = {"data": ("data_mode", "dataset")}
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+_TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _KIND_ALIASES = {
     "gen": "generator",
     "generators": "generator",
@@ -60,6 +61,33 @@ def normalize_kind(kind: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
+class Pretrained:
+    """Named weights for an entry, in timm's style: ``resnet9.horse2zebra`` is the ``resnet9``
+    architecture with the weights of the model ``source`` names.
+
+    Attributes:
+        tag: what follows the dot.
+        source: where the weights are, as :meth:`ganzoo.Model.from_pretrained` takes it
+            (``hf-hub:ORG/NAME[@REVISION]``, ``reference:NAME``, a folder).
+        summary: one line for ``ganzoo list --pretrained``.
+        network: which network of that model (default: its A-to-B generator, or its only network).
+    """
+
+    tag: str
+    source: str
+    summary: str = ""
+    network: str = ""
+
+    @classmethod
+    def coerce(cls, tag: str, value: Any) -> "Pretrained":
+        if isinstance(value, Pretrained):
+            return value
+        if isinstance(value, str):
+            return cls(tag=tag, source=value)
+        return cls(tag=tag, **dict(value))
+
+
+@dataclasses.dataclass(frozen=True)
 class Entry:
     """One registered component.
 
@@ -78,6 +106,7 @@ class Entry:
         defaults: options applied before the caller's (a thin variant of a shared factory: ``resnet6``
             is the ResNet generator with ``n_blocks=6``).
         metadata: free-form facts other parts may use (the role of a loss, what a generator takes in).
+        pretrained: named weights, by tag (``ENTRY.TAG``); see :class:`Pretrained`.
     """
 
     name: str
@@ -91,6 +120,7 @@ class Entry:
     example: str = ""
     defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
     metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+    pretrained: dict[str, Pretrained] = dataclasses.field(default_factory=dict)
 
     def signature(self) -> inspect.Signature:
         """The factory's signature with this entry's defaults filled in (what ``ganzoo info`` shows)."""
@@ -175,6 +205,10 @@ class Registry:
                     f"invalid {self.kind} name {name!r}: use lowercase letters, digits, '-' and '_', "
                     "starting with a letter"
                 )
+        for tag in entry.pretrained:
+            if not _TAG_RE.match(tag):
+                raise ValueError(f"invalid pretrained tag {entry.name}.{tag}: use lowercase letters, digits, "
+                                 "'-' and '_'")
         for name in (entry.name, *entry.aliases):
             taken = self._owner(name)
             if taken is None or taken.name == entry.name and replace:
@@ -219,6 +253,18 @@ class Registry:
     def get(self, name: str) -> Entry:
         """The entry a name (or alias, or family member) resolves to."""
         return self.resolve(name)[0]
+
+    def pretrained(self, name: str) -> tuple[Entry, Pretrained]:
+        """The entry and the named weights of ``NAME.TAG`` (with the entry's tags in the error when unknown)."""
+        base, _, tag = name.partition(".")
+        entry = self.get(base)
+        if tag not in entry.pretrained:
+            tags = ", ".join(f"{entry.name}.{t}" for t in sorted(entry.pretrained)) or "none"
+            close = difflib.get_close_matches(tag, list(entry.pretrained), n=3)
+            hint = f" (did you mean {', '.join(f'{entry.name}.{c}' for c in close)}?)" if close else ""
+            raise UnknownComponentError(f"{self.kind} {entry.name!r} has no pretrained weights {tag!r}{hint}; "
+                                        f"it has: {tags}")
+        return entry, entry.pretrained[tag]
 
     def names(self, *, aliases: bool = False) -> list[str]:
         """Canonical names, sorted (with the aliases after them when asked)."""
