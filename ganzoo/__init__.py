@@ -32,6 +32,8 @@ _LAZY = {
     "register_loss": "ganzoo.api",
     "register_plugin": "ganzoo.api",
     "unregister_plugin": "ganzoo.api",
+    "Model": "ganzoo.hub.model",
+    "create_pretrained": "ganzoo.api",
     "init_weights": "ganzoo.nn.layers",
     "AdversarialLoss": "ganzoo.losses.adversarial",
     "ReconstructionLoss": "ganzoo.losses.reconstruction",

@@ -34,6 +34,8 @@ def create_component(kind: str, name: str, /, **options: Any) -> Any:
 def _create_network(kind: str, name: str, init_type: str | None, init_gain: float, options: dict[str, Any]):
     from ganzoo.nn.layers import init_weights
 
+    if "." in name:
+        return create_pretrained(kind, name, **options)
     net = create_component(kind, name, **options)
     if init_type is not None:
         targets = net.init_targets() if hasattr(net, "init_targets") else [net]
@@ -42,9 +44,41 @@ def _create_network(kind: str, name: str, init_type: str | None, init_gain: floa
     return net
 
 
+def create_pretrained(kind: str, name: str, /, *, device: str = "cpu", **options: Any):
+    """The network ``NAME.TAG`` names: the entry's architecture with its named weights, in eval mode.
+
+    The weights' own bundle fixes the architecture, so no options are taken; the weights are fetched
+    (and cached) from the tag's source the first time.
+    """
+    from ganzoo.errors import InvalidOptionError
+    from ganzoo.hub.bundle import BundleError
+    from ganzoo.hub.model import Model
+
+    entry, weights = registry(kind).pretrained(name)
+    if options:
+        raise InvalidOptionError(f"{name} is pretrained: its weights fix the architecture, so it takes no "
+                                 f"options (got {', '.join(options)})")
+    model = Model.from_pretrained(weights.source, device=device)
+    network = weights.network or _default_network(model)
+    spec = model.config["networks"].get(network)
+    if spec is None or spec["role"] != kind or registry(kind).get(spec["name"]).factory is not entry.factory:
+        raise BundleError(f"{name}: {weights.source} has no {kind} {network!r} of {entry.name}'s architecture")
+    return model.network(network)
+
+
+def _default_network(model) -> str:
+    directions = model.config.get("directions") or {}
+    if "AtoB" in directions:
+        return directions["AtoB"]
+    return model.config.get("sampler") or model.network_names[0]
+
+
 def create_generator(name: str, /, *, init_type: str | None = "normal", init_gain: float = 0.02,
                      **options: Any):
     """Build a generator: ``create_generator("resnet9", ngf=64, norm="instance")``.
+
+    ``NAME.TAG`` (``resnet9.horse2zebra``) gives that architecture with named pretrained weights
+    (``ganzoo list --pretrained``), loaded and in eval mode.
 
     Weights are initialised like the reference code (normal with std ``init_gain``); ``init_type`` may
     also be ``xavier``, ``kaiming``, ``orthogonal``, or None to keep the modules' own initialisation.

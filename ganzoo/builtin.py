@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from ganzoo.hookspecs import hookimpl
+from ganzoo.hub.reference import pretrained_tags
 from ganzoo.losses import adversarial, reconstruction
 from ganzoo.nn import dcgan, patchgan, resnet, timm_backbones, unet
 
@@ -18,13 +19,13 @@ TIMM = "https://github.com/huggingface/pytorch-image-models"
 def ganzoo_register_generators(register):
     register(resnet.ResnetGenerator, name="resnet9", aliases=["resnet_9blocks"], defaults={"n_blocks": 9},
              summary="ResNet generator with 9 residual blocks (CycleGAN, 256x256 images)", paper=CYCLEGAN,
-             input="image")
+             input="image", pretrained=pretrained_tags("cyclegan"))
     register(resnet.ResnetGenerator, name="resnet6", aliases=["resnet_6blocks"], defaults={"n_blocks": 6},
              summary="ResNet generator with 6 residual blocks (CycleGAN, 128x128 images)", paper=CYCLEGAN,
              input="image")
     register(unet.UnetGenerator, name="unet256", aliases=["unet_256"], defaults={"num_downs": 8},
              summary="U-Net generator with 8 downsamplings (pix2pix, 256x256 images)", paper=PIX2PIX,
-             input="image")
+             input="image", pretrained=pretrained_tags("pix2pix"))
     register(unet.UnetGenerator, name="unet128", aliases=["unet_128"], defaults={"num_downs": 7},
              summary="U-Net generator with 7 downsamplings (pix2pix, 128x128 images)", paper=PIX2PIX,
              input="image")

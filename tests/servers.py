@@ -102,11 +102,15 @@ class FileServer(_Server):
 
 
 class FakeHub(_Server):
-    """Hub repos in memory: ``repos[(repo_type, repo_id)] = {path: bytes}`` (repo_type "model" or "dataset")."""
+    """Hub repos in memory: ``repos[(repo_type, repo_id)] = {path: bytes}`` (repo_type "model" or "dataset")
+    is the ``main`` branch; ``revisions[(repo_type, repo_id)][name] = {path: bytes}`` adds tags or branches.
+    Every request's ``Authorization`` header is kept in ``auth``."""
 
     def __init__(self) -> None:
         super().__init__()
         self.repos: dict[tuple[str, str], dict[str, bytes]] = {}
+        self.revisions: dict[tuple[str, str], dict[str, dict[str, bytes]]] = {}
+        self.auth: list[str | None] = []
 
     @staticmethod
     def commit(files: dict[str, bytes]) -> str:
@@ -115,19 +119,40 @@ class FakeHub(_Server):
             digest.update(path.encode() + hashlib.sha1(files[path]).digest())
         return digest.hexdigest()
 
-    def _find(self, parts: list[str], repo_type: str):
+    def _find(self, parts: list[str], repo_type: str, revision: str):
+        """(repo_id, files); files is None for an unknown repo and "revision" for an unknown revision."""
         repo_id = "/".join(parts[:2])
-        return repo_id, self.repos.get((repo_type, repo_id))
+        main = self.repos.get((repo_type, repo_id))
+        if main is None:
+            return repo_id, None
+        tagged = self.revisions.get((repo_type, repo_id), {})
+        if revision == "main":
+            return repo_id, main
+        if revision in tagged:
+            return repo_id, tagged[revision]
+        for files in (main, *tagged.values()):
+            if self.commit(files) == revision:
+                return repo_id, files
+        return repo_id, "revision"
+
+    def _missing(self, request, files, *, head: bool) -> bool:
+        if files is None:
+            self.send(request, 404, b'{"error": "Repository not found"}', {"X-Error-Code": "RepoNotFound"}, head=head)
+        elif files == "revision":
+            self.send(request, 404, b'{"error": "Invalid rev id"}', {"X-Error-Code": "RevisionNotFound"}, head=head)
+        else:
+            return False
+        return True
 
     def handle(self, request: BaseHTTPRequestHandler, *, head: bool) -> None:
         path = unquote(urlparse(request.path).path)
         self.requests.append((request.command, path, request.headers.get("Range")))
+        self.auth.append(request.headers.get("Authorization"))
         parts = path.strip("/").split("/")
         if parts[0] == "api" and len(parts) >= 6 and parts[1] in ("models", "datasets"):
             repo_type = parts[1][:-1]
-            repo_id, files = self._find(parts[2:4], repo_type)
-            if files is None:
-                self.send(request, 404, b'{"error": "Repository not found"}', {"X-Error-Code": "RepoNotFound"}, head=head)
+            repo_id, files = self._find(parts[2:4], repo_type, parts[5])
+            if self._missing(request, files, head=head):
                 return
             sha = self.commit(files)
             if parts[4] == "revision":
@@ -144,9 +169,11 @@ class FakeHub(_Server):
         if repo_type == "dataset":
             parts = parts[1:]
         if len(parts) >= 5 and parts[2] == "resolve":
-            repo_id, files = self._find(parts[:2], repo_type)
+            repo_id, files = self._find(parts[:2], repo_type, parts[3])
+            if self._missing(request, files, head=head):
+                return
             file_path = "/".join(parts[4:])
-            if files is None or file_path not in files:
+            if file_path not in files:
                 self.send(request, 404, b"", {"X-Error-Code": "EntryNotFound"}, head=head)
                 return
             data = files[file_path]
@@ -154,3 +181,8 @@ class FakeHub(_Server):
             send_file(self, request, data, head=head, headers=headers)
             return
         self.send(request, 404, b"", head=head)
+
+    def fetched(self) -> set[str]:
+        """The repo files whose contents were sent (GET on a resolve address)."""
+        return {p.split("/resolve/", 1)[1].split("/", 1)[1] for method, p, _ in self.requests
+                if method == "GET" and "/resolve/" in p}

@@ -74,6 +74,7 @@ def main() -> None:
 
 from ganzoo.cli import components as _components  # noqa: E402  (registers commands on ``cli``)
 from ganzoo.cli import data as _data  # noqa: E402,F401
+from ganzoo.cli import hub as _hub  # noqa: E402,F401
 from ganzoo.cli import infer as _infer  # noqa: E402,F401
 from ganzoo.cli import run as _run  # noqa: E402,F401
 from ganzoo.cli import plugins as _plugins  # noqa: E402,F401

@@ -32,6 +32,7 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
         "example": entry.example,
         "options": _jsonable(options),
         "metadata": _jsonable(entry.metadata),
+        "pretrained": {tag: w.source for tag, w in sorted(entry.pretrained.items())},
     }
 
 
@@ -43,12 +44,16 @@ def _jsonable(value: Any) -> Any:
 @click.argument("kind", required=False)
 @click.argument("pattern", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def list_command(kind: str | None, pattern: str | None, as_json: bool) -> None:
+@click.option("--pretrained", is_flag=True, help="List named pretrained weights (NAME.TAG) instead.")
+def list_command(kind: str | None, pattern: str | None, as_json: bool, pretrained: bool) -> None:
     """List registered components, of one KIND (generator, discriminator, loss, data, dataset, recipe) or all,
     optionally only names matching PATTERN (a shell pattern such as 'unet*')."""
     from ganzoo.plugins import registry
 
     kinds = expand_kinds(kind) if kind else list(KINDS)
+    if pretrained:
+        _list_pretrained(kinds, pattern, as_json=as_json)
+        return
     entries = [e for k in kinds for e in registry(k).find(pattern)]
     if as_json:
         click.echo(json.dumps([entry_to_dict(e) for e in entries], indent=2))
@@ -63,6 +68,24 @@ def list_command(kind: str | None, pattern: str | None, as_json: bool) -> None:
         for e in entries
     ]
     print_table((["kind"] if show_kind else []) + ["name", "aliases", "plugin", "summary"], rows)
+
+
+def _list_pretrained(kinds: list[str], pattern: str | None, *, as_json: bool) -> None:
+    """``ganzoo list --pretrained``: every ``NAME.TAG`` with where its weights come from."""
+    import fnmatch
+
+    from ganzoo.plugins import registry
+
+    rows = [(e.kind, f"{e.name}.{tag}", w.source, e.plugin, w.summary)
+            for k in kinds for e in registry(k) for tag, w in sorted(e.pretrained.items())
+            if not pattern or fnmatch.fnmatchcase(f"{e.name}.{tag}", pattern.lower())]
+    if as_json:
+        keys = ("kind", "name", "source", "plugin", "summary")
+        click.echo(json.dumps([dict(zip(keys, row)) for row in rows], indent=2))
+    elif not rows:
+        click.echo("no pretrained weights" + (f" match {pattern!r}" if pattern else " are registered"))
+    else:
+        print_table(["kind", "name", "source", "plugin", "summary"], rows)
 
 
 @cli.command("info")
@@ -101,6 +124,8 @@ def _print_entry(entry: Entry) -> None:
         click.echo(f"  aliases: {', '.join(entry.aliases)}")
     if entry.example:
         click.echo(f"  example: {entry.example}")
+    if entry.pretrained:
+        click.echo(f"  pretrained: {', '.join(f'{entry.name}.{tag}' for tag in sorted(entry.pretrained))}")
     sig = entry.signature()
     plain = sig.replace(parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
                         return_annotation=sig.empty)

@@ -1,7 +1,8 @@
-"""``ganzoo translate`` and ``ganzoo sample``: use a finished run."""
+"""``ganzoo translate`` and ``ganzoo sample``: use a trained model from a folder, the Hub or the reference."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -9,86 +10,65 @@ import click
 from ganzoo.cli import cli
 from ganzoo.errors import GanzooError
 
+SOURCE = "SOURCE"
+
 
 @cli.command("translate")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("source", metavar=SOURCE)
 @click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--direction", type=click.Choice(["AtoB", "BtoA"]), default="AtoB", show_default=True,
-              help="relative to the direction the run trained")
+              help="relative to the direction the model was trained")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="translated", show_default=True)
 @click.option("--keep-size", is_flag=True, help="keep each image's size (rounded for the network) "
-                                                "instead of the run's image size")
+                                                "instead of the model's image size")
+@click.option("--revision", help="a branch, tag or commit of a Hub repo")
 @click.option("--device", default="cpu", show_default=True)
-def translate_command(run_dir: str, images: tuple[str, ...], direction: str, out_dir: str, keep_size: bool,
-                      device: str) -> None:
-    """Translate IMAGES with the generator of RUN_DIR; writes one PNG per image into --out."""
-    import torch
-    from torchvision.transforms import functional as TF
+def translate_command(source: str, images: tuple[str, ...], direction: str, out_dir: str, keep_size: bool,
+                      revision: str | None, device: str) -> None:
+    """Translate IMAGES with the generator of SOURCE (a run folder, a bundle folder, hf-hub:ORG/NAME[@REV] or
+    reference:NAME); writes one PNG per image into --out. Only that generator is downloaded."""
+    from ganzoo.hub import Model
 
-    from ganzoo.data.images import READ_ERRORS, load_rgb
-    from ganzoo.train.runs import load_config, load_generators, translation_generator
-
-    config = load_config(run_dir)
-    if _is_noise(config):
-        raise GanzooError(f"{run_dir} is a noise-to-image run; use `ganzoo sample {run_dir}`")
-    name = translation_generator(config, direction)
-    _, nets = load_generators(run_dir, device=device, only=(name,))
-    gen = nets[name]
-    multiple = getattr(gen, "size_multiple", 1)
-    size = config["data"]["image_size"]
-    grayscale = config["data"]["in_channels" if direction == "AtoB" else "out_channels"] == 1
+    model = Model.from_pretrained(source, revision=revision, device=device)
+    if model.config.get("generator_input") == "noise":
+        raise GanzooError(f"{source} generates from noise; use `ganzoo sample {source}`")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for path in images:
-        try:
-            img = load_rgb(path)
-        except READ_ERRORS as exc:
-            raise GanzooError(f"cannot read image {path}: {type(exc).__name__}") from exc
-        if grayscale:
-            img = img.convert("L")
-        target = (max(multiple, round(img.width / multiple) * multiple),
-                  max(multiple, round(img.height / multiple) * multiple)) if keep_size else (size, size)
-        x = TF.to_tensor(img.resize(target)).unsqueeze(0) * 2 - 1
-        with torch.no_grad():
-            y = gen(x.to(device)).cpu()[0]
+    for path, image in zip(images, model.translate(list(images), direction=direction, keep_size=keep_size)):
         dest = out / f"{Path(path).stem}.png"
-        TF.to_pil_image(((y.clamp(-1, 1) + 1) / 2)).save(dest)
+        image.save(dest)
         click.echo(str(dest))
 
 
-def _is_noise(config) -> bool:
-    from ganzoo.train.config import get_recipe
-
-    return get_recipe(config["recipe"]).step.generator_input == "noise"
-
-
 @cli.command("sample")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("source", metavar=SOURCE)
 @click.option("-n", "count", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="PNG grid (default RUN_DIR/samples/sample-seedS.png)")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False),
+              help="PNG grid (default SOURCE/samples/sample-seedS.png for a folder, else sample-seedS.png)")
+@click.option("--revision", help="a branch, tag or commit of a Hub repo")
 @click.option("--device", default="cpu", show_default=True)
-def sample_command(run_dir: str, count: int, seed: int, out_file: str | None, device: str) -> None:
-    """Generate -n images from noise with RUN_DIR's generator, as one PNG grid."""
-    import math
-
+def sample_command(source: str, count: int, seed: int, out_file: str | None, revision: str | None,
+                   device: str) -> None:
+    """Generate -n images from noise with the generator of SOURCE, as one PNG grid."""
     import torch
 
+    from ganzoo.hub import Model
     from ganzoo.train.report import save_grid
-    from ganzoo.train.runs import load_config, load_generators
 
-    config = load_config(run_dir)
-    if not _is_noise(config):
-        raise GanzooError(f"{run_dir} is an image-to-image run; use `ganzoo translate {run_dir} IMAGES...`")
-    _, nets = load_generators(run_dir, device=device)
-    gen = next(iter(nets.values()))
-    noise = gen.noise(count, generator=torch.Generator().manual_seed(seed)).to(device)
-    with torch.no_grad():
-        images = gen(noise).cpu()
+    model = Model.from_pretrained(source, revision=revision, device=device)
+    if model.config.get("generator_input") != "noise":
+        raise GanzooError(f"{source} translates images; use `ganzoo translate {source} IMAGES...`")
+    images = model.sample(count, seed=seed)
     side = math.ceil(math.sqrt(count))
     rows = [images[i:i + side] for i in range(0, count, side)]
     if rows[-1].shape[0] < side:  # pad the last row with white
         pad = torch.ones(side - rows[-1].shape[0], *images.shape[1:])
         rows[-1] = torch.cat([rows[-1], pad])
-    dest = Path(out_file) if out_file else Path(run_dir) / "samples" / f"sample-seed{seed}.png"
+    if out_file:
+        dest = Path(out_file)
+    elif Path(source).is_dir():
+        dest = Path(source) / "samples" / f"sample-seed{seed}.png"
+    else:
+        dest = Path(f"sample-seed{seed}.png")
     click.echo(str(save_grid(rows, dest)))

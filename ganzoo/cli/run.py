@@ -127,12 +127,16 @@ def _resolve(recipe_name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_config_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A flat JSON of CLI options (``{"gen": "unet128", "steps": 100, "set": {"gen.ngf": 32}}``), or a run's
-    resolved config.json, turned into choices and ``--set`` values."""
+    """A flat JSON of CLI options (``{"gen": "unet128", "steps": 100, "set": {"gen.ngf": 32}}``), a run's
+    resolved config.json, or a model bundle's config.json, turned into choices and ``--set`` values."""
     try:
         doc = json.loads(path.read_text())
     except ValueError as exc:
         raise GanzooError(f"{path} is not valid JSON: {exc}") from exc
+    if isinstance(doc, dict) and doc.get("format") == "ganzoo-bundle":  # a model bundle: repeat its training
+        doc = (doc.get("training") or {}).get("config")
+        if not doc:
+            raise GanzooError(f"{path} is a model bundle without a training configuration (a converted model)")
     if "components" not in doc:
         sets = dict(doc.pop("set", {}))
         return {k.replace("-", "_"): v for k, v in doc.items()}, sets

@@ -1,0 +1,169 @@
+"""The model bundle: what a trained model is once it leaves its run folder.
+
+A bundle is a folder (or a Hub repo) holding:
+
+- ``config.json``: the recipe, each network's registry name, options and file, which generator
+  translates which way, the image size, the normalization, the data domains, the metrics, and the
+  training configuration it came from (see :func:`bundle_config_from_run`);
+- one ``NETWORK.safetensors`` per network, so that a user who translates A to B fetches one file;
+- ``README.md``, the model card (see :mod:`ganzoo.hub.card`), and ``samples.png`` when the run made grids.
+
+Nothing in a bundle is pickled: the config is JSON and the weights are safetensors, loaded strictly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Mapping
+
+from ganzoo.errors import GanzooError, UnknownComponentError
+
+FORMAT = "ganzoo-bundle"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+CARD_FILE = "README.md"
+SAMPLES_FILE = "samples.png"
+#: How images map to tensors for every ganzoo recipe: ``x = (pixel / 255 - mean) / std``, in [-1, 1].
+NORMALIZATION = {"mean": 0.5, "std": 0.5, "range": [-1.0, 1.0]}
+
+
+class BundleError(GanzooError):
+    """A bundle's config or weights are missing, malformed, or need a plugin that is not installed."""
+
+
+def weights_file(network: str) -> str:
+    return f"{network}.safetensors"
+
+
+def network_spec(role: str, name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """One network's entry in ``config.json``: its registry name (canonical), options and provider."""
+    from ganzoo.plugins import plugin_infos, registry
+
+    entry = registry(role).get(name)
+    info = next((i for i in plugin_infos() if i.name == entry.plugin), None)
+    canonical = entry.name + (name[name.index(":"):] if ":" in name else "")
+    return {"role": role, "name": canonical, "options": dict(options),
+            "plugin": entry.plugin, "distribution": info.distribution if info else "",
+            "plugin_version": info.version if info else ""}
+
+
+def domains_of(spec: str, *, direction: str = "AtoB") -> dict[str, str]:
+    """Domain names read from a data set's name (``toy:day2night`` -> day, night); A and B otherwise."""
+    stem = Path(spec.removeprefix("toy:").removeprefix("hf-hub:").split("@")[0].rstrip("/")).name
+    parts = stem.split("2")
+    a, b = (parts[0], parts[1]) if len(parts) == 2 and all(parts) else ("A", "B")
+    return {"A": b, "B": a} if direction == "BtoA" else {"A": a, "B": b}
+
+
+def bundle_config_from_run(run_config: Mapping[str, Any], *, metrics: Mapping[str, Any] | None = None,
+                           step: int | None = None) -> dict[str, Any]:
+    """The bundle config of a run: networks from its components, domains and sizes from its data."""
+    from ganzoo.train.build import network_names
+    from ganzoo.train.config import get_recipe
+
+    components, data = run_config["components"], run_config["data"]
+    networks = {}
+    for net, role in network_names(dict(run_config)).items():
+        spec = network_spec(role, components[role]["name"], components[role]["options"])
+        networks[net] = {**spec, "file": weights_file(net)}
+    generators = [n for n, spec in networks.items() if spec["role"] == "generator"]
+    generator_input = get_recipe(run_config["recipe"]).step.generator_input
+    config: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_name": "ganzoo",
+        "recipe": run_config["recipe"],
+        "generator_input": generator_input,
+        "networks": networks,
+        "image_size": data["image_size"],
+        "channels": {"A": data["in_channels"], "B": data["out_channels"]},
+        "normalization": dict(NORMALIZATION),
+        "metrics": dict(metrics or {}),
+        "training": {"data": data["spec"], "steps": step if step is not None else run_config["train"]["steps"],
+                     "config": dict(run_config)},
+        "versions": dict(run_config.get("versions", {})),
+    }
+    if generator_input == "noise":
+        config["domains"] = {"images": Path(data["spec"].removeprefix("toy:").rstrip("/")).name}
+        config["sampler"] = generators[0]
+    else:
+        config["domains"] = domains_of(data["spec"], direction=data["options"].get("direction", "AtoB"))
+        config["directions"] = dict(zip(("AtoB", "BtoA"), generators))
+    return config
+
+
+def check_bundle_config(config: Any, *, where: str) -> dict[str, Any]:
+    """Validate a bundle config and that every network it names is provided by an installed plugin."""
+    from ganzoo.plugins import registry
+
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise BundleError(f"{where} is not a ganzoo model bundle (its config.json has no \"format\": \"{FORMAT}\")")
+    if config.get("format_version", 0) > FORMAT_VERSION:
+        raise BundleError(f"{where} is bundle format {config['format_version']}; this ganzoo reads up to "
+                          f"{FORMAT_VERSION}: upgrade ganzoo")
+    networks = config.get("networks")
+    if not isinstance(networks, dict) or not networks:
+        raise BundleError(f"{where}: config.json lists no networks")
+    for net, spec in networks.items():
+        missing = [k for k in ("role", "name", "options", "file") if k not in spec]
+        if missing or spec["role"] not in ("generator", "discriminator"):
+            raise BundleError(f"{where}: network {net!r} in config.json lacks {', '.join(missing) or 'a valid role'}")
+        try:
+            registry(spec["role"]).get(spec["name"])
+        except UnknownComponentError as exc:
+            provider = spec.get("distribution") or spec.get("plugin") or "?"
+            raise BundleError(f"{where} needs the {spec['role']} {spec['name']!r} from plugin "
+                              f"{spec.get('plugin') or '?'!r}, which no installed plugin provides: "
+                              f"pip install {provider}") from exc
+    return config
+
+
+def read_config(path: Path, *, where: str) -> dict[str, Any]:
+    try:
+        config = json.loads(Path(path).read_text())
+    except ValueError as exc:
+        raise BundleError(f"{where}: config.json is not valid JSON ({exc})") from exc
+    return check_bundle_config(config, where=where)
+
+
+def write_bundle(folder: Path, config: Mapping[str, Any], weights: Mapping[str, Path | Mapping[str, Any]], *,
+                 card: str, samples: Path | None = None) -> Path:
+    """Write a bundle into ``folder`` through a staging folder renamed into place.
+
+    ``weights`` maps each network to a safetensors file to copy or to a state dict to save. A folder
+    that already holds a bundle is replaced whole; any other non-empty folder is refused.
+    """
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()) and not (folder / CONFIG_FILE).exists():
+        raise BundleError(f"{folder} is not empty and holds no bundle; choose an empty or new folder")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        for net, source in weights.items():
+            dest = staging / weights_file(net)
+            if isinstance(source, (str, Path)):
+                shutil.copyfile(source, dest)
+            else:
+                tensors = {k: v.detach().cpu().contiguous() for k, v in source.items()}
+                save_file(tensors, str(dest), metadata={"format": "pt"})
+        if samples is not None and Path(samples).exists():
+            shutil.copyfile(samples, staging / SAMPLES_FILE)
+        (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=str) + "\n")
+        (staging / CARD_FILE).write_text(card)
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+            os.replace(folder, old)
+            os.replace(staging, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
