@@ -236,7 +236,7 @@ class Model:
 
         if isinstance(self.source, RunFolder):
             if out is None:
-                raise GanzooError(f"{self.source.description} is a run folder; give a folder to write its bundle to")
+                raise GanzooError(f"{self.source.description} is a run folder already; name a folder to write its bundle to (--out DIR)")
             return self.save_pretrained(out)
         paths = [self.source.weights(name) for name in self.network_names]
         for extra in (CARD_FILE, SAMPLES_FILE):
