@@ -28,3 +28,9 @@ class PluginError(GanzooError):
 
     def __str__(self) -> str:  # LookupError-style repr quoting is not wanted for messages
         return str(self.args[0]) if self.args else ""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none), for one-line errors."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -25,7 +25,7 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 
 DEFAULT_MIRROR = "http://efrosgans.eecs.berkeley.edu"
 CHUNK = 1 << 16
@@ -251,5 +251,5 @@ def download_hub_dataset(spec: str, *, to: str | os.PathLike[str] | None = None)
     except RepositoryNotFoundError as exc:
         raise DownloadError(f"no data set repo {repo!r} on the Hub (or it is private: set HF_TOKEN)") from exc
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
-        raise DownloadError(f"could not download {spec}: {str(exc).splitlines()[0]}") from exc
+        raise DownloadError(f"could not download {spec}: {first_line(exc)}") from exc
     return Path(path)

@@ -20,7 +20,7 @@ import pickle
 from pathlib import Path
 from typing import Any, Mapping
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.hub.bundle import (CONFIG_FILE, NORMALIZATION, FORMAT, FORMAT_VERSION, BundleError, domains_of,
                                network_spec, read_config, weights_file, write_bundle)
 from ganzoo.hub.card import render_card
@@ -43,11 +43,11 @@ def load_reference_state(path: str | Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if "global" not in str(exc).lower():  # the unpickler met a class or function, not a broken file
-            raise ConversionError(f"{path} is not a PyTorch checkpoint: {str(exc).splitlines()[0]}") from exc
+            raise ConversionError(f"{path} is not a PyTorch checkpoint: {first_line(exc)}") from exc
         raise ConversionError(f"{path} holds Python objects besides tensors; ganzoo loads checkpoints with "
                               "weights_only=True and will not unpickle it") from exc
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise ConversionError(f"{path} is not a PyTorch checkpoint: {str(exc).splitlines()[0]}") from exc
+        raise ConversionError(f"{path} is not a PyTorch checkpoint: {first_line(exc)}") from exc
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):

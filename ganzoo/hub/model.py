@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence, Union
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.hub.bundle import CARD_FILE, SAMPLES_FILE, BundleError, write_bundle
 from ganzoo.hub.card import render_card
 from ganzoo.hub.sources import ModelSource, open_source
@@ -222,8 +222,7 @@ class Model:
             except hub_errors.LocalTokenNotFoundError as exc:
                 raise GanzooError("pushing needs a Hugging Face token: set HF_TOKEN or run `hf auth login`") from exc
             except (hub_errors.HfHubHTTPError, OSError) as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise GanzooError(f"could not push to {repo_id}: {first}") from exc
+                raise GanzooError(f"could not push to {repo_id}: {first_line(exc)}") from exc
         return str(getattr(info, "commit_url", None) or info)
 
     def download(self, *, out: str | os.PathLike[str] | None = None) -> Path:

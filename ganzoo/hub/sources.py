@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.hub.bundle import (CONFIG_FILE, SAMPLES_FILE, BundleError, bundle_config_from_run, read_config,
                                weights_file)
 
@@ -131,8 +131,7 @@ class HubRepo(ModelSource):
             raise BundleError(f"{self.description} has no file {filename!r}"
                               + (": it is not a ganzoo model bundle" if filename == CONFIG_FILE else "")) from exc
         except (hub_errors.HfHubHTTPError, OSError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise BundleError(f"could not download {filename} of {self.description}: {first}") from exc
+            raise BundleError(f"could not download {filename} of {self.description}: {first_line(exc)}") from exc
 
     def config(self) -> dict[str, Any]:
         path = self.fetch(CONFIG_FILE)
