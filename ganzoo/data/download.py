@@ -81,12 +81,17 @@ for _mode, _table in (("paired", _PIX2PIX), ("unpaired", _CYCLEGAN)):
         CATALOG.setdefault(_name, {})[_mode] = RemoteDataset(_name, _mode, _summary)
 
 
+def user_cache_dir(name: str, *, env: str) -> Path:
+    """``$env`` if set, else ``$XDG_CACHE_HOME/ganzoo/NAME`` (``~/.cache/ganzoo/NAME``)."""
+    if os.environ.get(env):
+        return Path(os.environ[env]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "ganzoo" / name
+
+
 def cache_dir() -> Path:
     """Where data sets are kept: ``GANZOO_DATA_DIR`` or the user's cache folder."""
-    if os.environ.get("GANZOO_DATA_DIR"):
-        return Path(os.environ["GANZOO_DATA_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "ganzoo" / "datasets"
+    return user_cache_dir("datasets", env="GANZOO_DATA_DIR")
 
 
 def remote_dataset(name: str, *, mode: str | None = None) -> RemoteDataset:
@@ -145,7 +150,7 @@ def download_file(url: str, dest: Path, *, sha256: str | None = None, retries: i
                 raise DownloadError(f"could not download {url} after {retries + 1} tries: {exc}") from exc
         time.sleep(backoff * 2**attempt)
     if sha256 is not None:
-        digest = _sha256(part)
+        digest = sha256_of(part)
         if digest != sha256.lower():
             part.unlink(missing_ok=True)
             raise DownloadError(f"checksum mismatch for {url}: expected {sha256}, got {digest}; deleted it")
@@ -180,7 +185,8 @@ def _transfer(url: str, part: Path, *, timeout: float, progress: bool) -> None:
         raise _Incomplete(f"received {size} of {total} bytes")
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):

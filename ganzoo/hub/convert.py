@@ -14,7 +14,6 @@ refused, never unpickled.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 from pathlib import Path
@@ -109,6 +108,7 @@ def convert_checkpoint(path: str | Path, *, role: str, name: str, out: str | Pat
         source: provenance for the model card (``description``, ``url``).
     """
     from ganzoo.api import create_discriminator, create_generator
+    from ganzoo.data.download import sha256_of
     from ganzoo.plugins import registry
     from ganzoo.train.checkpoint import CheckpointError, check_state_fits
 
@@ -136,7 +136,7 @@ def convert_checkpoint(path: str | Path, *, role: str, name: str, out: str | Pat
         config["directions"][direction] = network
         config["channels"]["A" if direction == "AtoB" else "B"] = options.get("in_channels", 3)
         config["channels"]["B" if direction == "AtoB" else "A"] = options.get("out_channels", 3)
-    config["source"]["files"][network] = {"file": path.name, "sha256": _sha256(path)}
+    config["source"]["files"][network] = {"file": path.name, "sha256": sha256_of(path)}
     if source:
         config["source"].update(source)
     weights = {n: Path(out) / spec_["file"] for n, spec_ in config["networks"].items() if n != network}
@@ -167,14 +167,6 @@ def _target_config(out: Path, *, image_size: int, domains: dict[str, str], recip
 
 _DESCRIPTION = ("Converted with `ganzoo convert` from a checkpoint of the reference CycleGAN/pix2pix code "
                 "(https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix); the tensors are unchanged.")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def describe(out: Path) -> str:

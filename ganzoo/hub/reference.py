@@ -93,10 +93,9 @@ def reference_model(name: str) -> ReferenceModel:
 
 def models_dir() -> Path:
     """Where converted models are kept: ``GANZOO_MODELS_DIR`` or the user's cache folder."""
-    if os.environ.get("GANZOO_MODELS_DIR"):
-        return Path(os.environ["GANZOO_MODELS_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "ganzoo" / "models"
+    from ganzoo.data.download import user_cache_dir
+
+    return user_cache_dir("models", env="GANZOO_MODELS_DIR")
 
 
 def pull_reference(name: str, *, to: str | os.PathLike[str] | None = None, progress: bool | None = None) -> Path:
