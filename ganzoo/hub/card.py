@@ -94,9 +94,11 @@ def _provenance(config: Mapping[str, Any]) -> list[str]:
         return []
     lines = ["## Source", "", source.get("description", "")]
     if source.get("url"):
-        lines += ["", f"Original file: {source['url']}"]
-    if source.get("sha256"):
-        lines += [f"SHA-256 of the converted file: `{source['sha256']}`"]
+        lines += ["", f"Downloaded from {source['url']}"]
+    files = source.get("files") or {}
+    if files:
+        lines += ["", "| network | converted file | SHA-256 |", "| --- | --- | --- |"]
+        lines += [f"| {net} | {f['file']} | `{f['sha256']}` |" for net, f in files.items()]
     return lines + [""]
 
 

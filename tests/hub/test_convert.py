@@ -112,7 +112,8 @@ def test_cli_converts_a_cyclegan_into_one_bundle_and_translates(tmp_path):
     assert set(config["networks"]) == {"gen_ab", "gen_ba", "disc"}
     assert config["directions"] == {"AtoB": "gen_ab", "BtoA": "gen_ba"}
     assert config["domains"] == {"A": "horse", "B": "zebra"} and config["image_size"] == 64
-    assert "library_name: ganzoo" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "library_name: ganzoo" in card and f"| gen_ab | {LEGACY.name} | `" in card, "the card names its sources"
     Image.new("RGB", (80, 60), (200, 120, 40)).save(tmp_path / "horse.png")
     result = run_ganzoo("translate", str(out), str(tmp_path / "horse.png"), "--out", str(tmp_path / "t"))
     assert result.returncode == 0, result.stderr
