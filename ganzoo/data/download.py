@@ -240,6 +240,20 @@ def extract_archive(archive: Path, target: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def is_repo_id(repo_id: str) -> bool:
+    """Whether ``repo_id`` has the Hub's ``ORG/NAME`` form."""
+    parts = repo_id.split("/")
+    return len(parts) == 2 and all(parts)
+
+
+def parse_hub_spec(spec: str) -> tuple[str, str | None]:
+    """``hf-hub:ORG/NAME[@REVISION]`` -> (``ORG/NAME``, the revision or None), for models and data sets."""
+    repo_id, _, revision = spec.removeprefix("hf-hub:").partition("@")
+    if not is_repo_id(repo_id):
+        raise GanzooError(f"expected hf-hub:ORG/NAME[@REVISION], got {spec!r}")
+    return repo_id, revision or None
+
+
 def download_hub_dataset(spec: str, *, to: str | os.PathLike[str] | None = None) -> Path:
     """Fetch a data set repo from the Hugging Face Hub: ``hf-hub:ORG/NAME[@REVISION]``.
 
@@ -248,12 +262,10 @@ def download_hub_dataset(spec: str, *, to: str | os.PathLike[str] | None = None)
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
 
-    repo, _, revision = spec.removeprefix("hf-hub:").partition("@")
-    if repo.count("/") != 1:
-        raise DownloadError(f"expected hf-hub:ORG/NAME[@REVISION], got {spec!r}")
+    repo, revision = parse_hub_spec(spec)
     local_dir = Path(to).expanduser() / repo.split("/")[1] if to else None
     try:
-        path = snapshot_download(repo, repo_type="dataset", revision=revision or None, local_dir=local_dir)
+        path = snapshot_download(repo, repo_type="dataset", revision=revision, local_dir=local_dir)
     except RepositoryNotFoundError as exc:
         raise DownloadError(f"no data set repo {repo!r} on the Hub (or it is private: set HF_TOKEN)") from exc
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:

@@ -210,7 +210,9 @@ class Model:
         from huggingface_hub import HfApi
         from huggingface_hub import errors as hub_errors
 
-        if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        from ganzoo.data.download import is_repo_id
+
+        if not is_repo_id(repo_id):
             raise GanzooError(f"expected ORG/NAME for the Hub repo, got {repo_id!r}")
         api = HfApi(token=token, library_name="ganzoo")
         with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:

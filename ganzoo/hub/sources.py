@@ -100,7 +100,9 @@ class HubRepo(ModelSource):
 
     def __init__(self, repo_id: str, *, revision: str | None = None, cache_dir: str | Path | None = None,
                  token: str | bool | None = None, local_files_only: bool = False) -> None:
-        if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        from ganzoo.data.download import is_repo_id
+
+        if not is_repo_id(repo_id):
             raise GanzooError(f"expected hf-hub:ORG/NAME[@REVISION], got {HUB_PREFIX}{repo_id}")
         self.repo_id, self.revision = repo_id, revision
         self.cache_dir, self.token, self.local_files_only = cache_dir, token, local_files_only
@@ -147,18 +149,14 @@ class HubRepo(ModelSource):
         return self.fetch(filename, required=False)
 
 
-def parse_hub_source(source: str) -> tuple[str, str | None]:
-    """``hf-hub:ORG/NAME[@REVISION]`` -> (``ORG/NAME``, revision or None)."""
-    repo_id, _, revision = source.removeprefix(HUB_PREFIX).partition("@")
-    return repo_id, revision or None
-
-
 def open_source(source: str | Path, *, revision: str | None = None, cache_dir: str | Path | None = None,
                 token: str | bool | None = None, local_files_only: bool = False) -> ModelSource:
     """The :class:`ModelSource` a user's SOURCE names (see :meth:`ganzoo.hub.Model.from_pretrained`)."""
     text = str(source)
     if text.startswith(HUB_PREFIX):
-        repo_id, pinned = parse_hub_source(text)
+        from ganzoo.data.download import parse_hub_spec
+
+        repo_id, pinned = parse_hub_spec(text)
         if pinned and revision and pinned != revision:
             raise GanzooError(f"{text} pins revision {pinned!r} but revision={revision!r} was also given")
         return HubRepo(repo_id, revision=pinned or revision, cache_dir=cache_dir, token=token,
