@@ -254,10 +254,6 @@ class Model:
     def _what(self) -> str:
         return f"{self.config.get('recipe') or 'a converted'} model ({', '.join(self.network_names)})"
 
-    def card(self, *, repo_id: str | None = None) -> str:
-        """The model card this bundle gets (README.md)."""
-        return render_card(self.config, repo_id=repo_id, has_samples=self.source.extra(SAMPLES_FILE) is not None)
-
     def __repr__(self) -> str:
         return f"Model({self.source.description!r}, recipe={self.config.get('recipe')!r}, networks={self.network_names})"
 
