@@ -82,10 +82,13 @@ class DCGANDiscriminator(nn.Module):
     Returns logits of shape (N, 1); no sigmoid (the losses take logits).
     """
 
+    #: One logit per image.
+    out_channels = 1
+
     def __init__(self, *, in_channels: int = 3, ndf: int = 64, image_size: int = 64,
                  norm: str = "batch") -> None:
         super().__init__()
-        self.in_channels, self.image_size = in_channels, image_size
+        self.in_channels, self.image_size, self.min_size = in_channels, image_size, image_size
         levels = _levels(image_size)
         make_norm, bias = norm_layer(norm), conv_bias(norm)
         layers: list[nn.Module] = [

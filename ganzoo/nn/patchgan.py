@@ -24,6 +24,9 @@ class PatchDiscriminator(nn.Module):
         norm: ``instance`` (CycleGAN), ``batch`` (pix2pix) or ``none`` (a WGAN-GP critic).
     """
 
+    #: One logit channel per patch.
+    out_channels = 1
+
     def __init__(self, *, in_channels: int = 3, ndf: int = 64, n_layers: int = 3,
                  norm: str = "instance") -> None:
         super().__init__()
@@ -75,6 +78,7 @@ class PixelDiscriminator(nn.Module):
         norm: ``instance``, ``batch`` or ``none``.
     """
 
+    out_channels = 1
     min_size = 1
 
     def __init__(self, *, in_channels: int = 3, ndf: int = 64, norm: str = "instance") -> None:

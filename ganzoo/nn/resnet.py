@@ -52,6 +52,8 @@ class ResnetGenerator(nn.Module):
     input_kind = "image"
     #: Input sides must be multiples of this so that downsampling and upsampling restore the size.
     size_multiple = 4
+    #: The smallest side: the residual blocks' quarter-size maps need more than one pixel to normalise.
+    min_size = 8
 
     def __init__(self, *, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_blocks: int = 9,
                  norm: str = "instance", dropout: bool = False, padding: str = "reflect") -> None:

@@ -90,7 +90,9 @@ class TimmUnetGenerator(nn.Module):
             levels[reduction] = (index, channels)
         self.reductions = sorted(levels, reverse=True)
         self.feature_indices = [levels[r][0] for r in self.reductions]
-        self.size_multiple = self.reductions[0]
+        # The deepest feature map must come out whole: sides divide by its reduction, which is also the
+        # smallest side (1x1 at the deepest level).
+        self.size_multiple = self.min_size = self.reductions[0]
 
         def width(reduction: int) -> int:
             return min(ngf * max(reduction // 2, 1), ngf * 8)
@@ -136,6 +138,8 @@ class TimmDiscriminator(nn.Module):
 
     Returns logits of shape (N, 1).
     """
+
+    out_channels = 1
 
     def __init__(self, model: str, *, in_channels: int = 3, pretrained: bool = False) -> None:
         super().__init__()

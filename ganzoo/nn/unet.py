@@ -69,7 +69,9 @@ class UnetGenerator(nn.Module):
         if num_downs < 5:
             raise ValueError(f"num_downs must be >= 5, got {num_downs}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.size_multiple = 2**num_downs
+        #: Each level halves the side, so it must divide by 2**num_downs, and that is also the smallest
+        #: side (the innermost level then works on 1x1 maps).
+        self.size_multiple = self.min_size = 2**num_downs
         block = UnetSkipBlock(ngf * 8, ngf * 8, innermost=True, norm=norm)
         for _ in range(num_downs - 5):
             block = UnetSkipBlock(ngf * 8, ngf * 8, submodule=block, norm=norm, dropout=dropout)

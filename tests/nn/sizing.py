@@ -1,8 +1,8 @@
-"""Tiny settings for any registered network, derived from its options and the attributes it declares.
+"""Tiny settings for any registered network, derived from its options and its contract.
 
-The conventions (documented in docs/plugins.md) let a third-party network be swept without a test of its
-own: ``input_kind`` ("image" or "noise"), ``size_multiple`` (input sides must divide by it), ``min_size``
-(smallest input side a discriminator takes), ``image_size`` (fixed-size networks), ``noise(n)``.
+The contract (:mod:`ganzoo.nn.contract`, documented in docs/plugins.md) lets a third-party network be
+swept without a test of its own: ``input_kind``, ``size_multiple``, ``min_size``, ``image_size``,
+``noise(n)``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 import ganzoo
+from ganzoo.nn.contract import contract_of
 
 TINY_WIDTH = 8
 TINY_SIDE = 32
@@ -31,14 +32,17 @@ def build_tiny(kind: str, name: str, **overrides):
 
 
 def input_side(net) -> int:
-    fixed = getattr(net, "image_size", None)
-    if fixed:
-        return fixed
-    return max(TINY_SIDE, getattr(net, "size_multiple", 1), getattr(net, "min_size", 1))
+    """The smallest side the network takes that is at least TINY_SIDE (or its fixed size)."""
+    contract = contract_of(net)
+    if contract.image_size:
+        return contract.image_size
+    side = max(TINY_SIDE, contract.min_size)
+    return -(-side // contract.size_multiple) * contract.size_multiple
 
 
 def generator_input(net, batch: int = 2) -> torch.Tensor:
-    if getattr(net, "input_kind", "image") == "noise":
+    contract = contract_of(net)
+    if contract.input_kind == "noise":
         return net.noise(batch)
     side = input_side(net)
-    return torch.rand(batch, net.in_channels, side, side) * 2 - 1
+    return torch.rand(batch, contract.in_channels, side, side) * 2 - 1

@@ -9,6 +9,7 @@ import torch
 
 import ganzoo
 from ganzoo.errors import GanzooError, InvalidOptionError
+from ganzoo.nn.contract import contract_of
 from tests.nn.sizing import build_tiny, generator_input, input_side
 
 GENERATORS = ganzoo.list_components("generator")
@@ -28,10 +29,11 @@ def test_generator_forward_backward(name):
     net = build_tiny("generator", name)
     x = generator_input(net)
     y = net(x)
-    if getattr(net, "input_kind", "image") == "image":
-        assert y.shape == (x.shape[0], net.out_channels, *x.shape[-2:])
+    contract = contract_of(net)
+    if contract.input_kind == "image":
+        assert y.shape == (x.shape[0], contract.out_channels, *x.shape[-2:])
     else:
-        assert y.shape == (x.shape[0], net.out_channels, net.image_size, net.image_size)
+        assert y.shape == (x.shape[0], contract.out_channels, contract.image_size, contract.image_size)
     assert y.abs().max() <= 1.0, "generators end in tanh: outputs in [-1, 1]"
     y.square().mean().backward()
     assert_all_parameters_get_finite_gradients(net)
@@ -42,8 +44,10 @@ def test_discriminator_forward_backward(name):
     torch.manual_seed(0)
     net = build_tiny("discriminator", name)
     side = input_side(net)
-    x = torch.randn(2, net.in_channels, side, side, requires_grad=True)
+    contract = contract_of(net)
+    x = torch.randn(2, contract.in_channels, side, side, requires_grad=True)
     y = net(x)
+    assert contract.out_channels in (1, None), "a discriminator that declares out_channels declares 1"
     assert y.shape[0] == 2 and y.shape[1] == 1, f"one logit channel per sample, got {tuple(y.shape)}"
     y.mean().backward()
     assert_all_parameters_get_finite_gradients(net)
