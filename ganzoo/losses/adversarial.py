@@ -6,44 +6,78 @@ Every loss takes the discriminator's raw outputs (logits or critic scores, any s
 - :meth:`AdversarialLoss.generator_loss` (predictions on fakes),
 - :meth:`AdversarialLoss.penalty` (a regulariser that needs the critic itself; zero for most losses).
 
-Class attributes tell a recipe what the loss needs: ``critic_steps`` (discriminator updates per generator
-update) and ``allows_batch_norm`` (a per-sample gradient penalty is wrong with batch statistics).
+A discriminator may return one logit map or a list of them, one per scale (pix2pixHD's multi-scale
+discriminator). The loss of a list is the SUM of the per-scale losses, as pix2pixHD's ``GANLoss`` does
+(https://github.com/NVIDIA/pix2pixHD, models/networks.py, ``GANLoss.__call__``), so a multi-scale
+discriminator weighs each scale like a single-scale one; subclasses implement the loss of one map
+(:meth:`~AdversarialLoss.scale_discriminator_loss`, :meth:`~AdversarialLoss.scale_generator_loss`).
+
+Class attributes tell a recipe what the loss needs: ``role`` (``"adversarial"``, the slot it fills),
+``critic_steps`` (discriminator updates per generator update) and ``allows_batch_norm`` (a per-sample
+gradient penalty is wrong with batch statistics; :func:`ganzoo.nn.contract.uses_batch_norm` finds them).
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, ClassVar, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganzoo.errors import InvalidOptionError
+from ganzoo.errors import GanzooError, InvalidOptionError
+from ganzoo.nn.contract import as_logit_list
+
+#: What a discriminator returns: one logit map, or one per scale.
+Logits = Union[Tensor, Sequence[Tensor]]
 
 
 class AdversarialLoss(nn.Module):
-    """Base class: subclasses implement the two losses and, if they have one, the penalty."""
+    """Base class: subclasses implement the two losses on one logit map and, if they have one, the penalty."""
 
+    #: The slot this loss fills; read from the class by slot fitting (:func:`ganzoo.nn.contract.loss_role`).
+    role: ClassVar[str] = "adversarial"
     #: Discriminator (critic) updates per generator update that the loss was designed for.
-    critic_steps: int = 1
+    critic_steps: ClassVar[int] = 1
     #: Whether the discriminator may use batch normalisation with this loss.
-    allows_batch_norm: bool = True
+    allows_batch_norm: ClassVar[bool] = True
 
-    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
-        """Loss of the discriminator given its outputs on real and on generated samples."""
+    def discriminator_loss(self, real_out: Logits, fake_out: Logits) -> Tensor:
+        """Loss of the discriminator given its outputs on real and on generated samples (summed over scales)."""
+        reals, fakes = as_logit_list(real_out), as_logit_list(fake_out)
+        if len(reals) != len(fakes):
+            raise GanzooError(f"the discriminator gave {len(reals)} scale(s) on real samples but "
+                              f"{len(fakes)} on fakes")
+        return _sum(self.scale_discriminator_loss(real, fake) for real, fake in zip(reals, fakes))
+
+    def generator_loss(self, fake_out: Logits) -> Tensor:
+        """Loss of the generator given the discriminator's outputs on generated samples (summed over scales)."""
+        return _sum(self.scale_generator_loss(fake) for fake in as_logit_list(fake_out))
+
+    def scale_discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        """The discriminator's loss on one logit map."""
         raise NotImplementedError
 
-    def generator_loss(self, fake: Tensor) -> Tensor:
-        """Loss of the generator given the discriminator's outputs on generated samples."""
+    def scale_generator_loss(self, fake: Tensor) -> Tensor:
+        """The generator's loss on one logit map."""
         raise NotImplementedError
 
-    def penalty(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+    def penalty(self, critic: Callable[[Tensor], Any], real: Tensor, fake: Tensor) -> Tensor:
         """A regulariser added to the discriminator loss; zero unless the loss defines one."""
         return real.new_zeros(())
 
-    def forward(self, prediction: Tensor, target_is_real: bool) -> Tensor:
+    def forward(self, prediction: Logits, target_is_real: bool) -> Tensor:
         """The reference code's ``criterionGAN(pred, target_is_real)`` form, for ported training code."""
         raise NotImplementedError(f"{type(self).__name__} has no single-target form")
+
+
+def _sum(losses: Any) -> Tensor:
+    # sum() would start from the int 0; starting from the first loss keeps a 0-dim tensor of its dtype.
+    losses = iter(losses)
+    total = next(losses)
+    for loss in losses:
+        total = total + loss
+    return total
 
 
 class _LabelLoss(AdversarialLoss):
@@ -57,14 +91,14 @@ class _LabelLoss(AdversarialLoss):
     def criterion(self, prediction: Tensor, target: Tensor) -> Tensor:
         raise NotImplementedError
 
-    def forward(self, prediction: Tensor, target_is_real: bool) -> Tensor:
+    def forward(self, prediction: Logits, target_is_real: bool) -> Tensor:
         label = self.real_label if target_is_real else self.fake_label
-        return self.criterion(prediction, label.to(prediction.dtype).expand_as(prediction))
+        return _sum(self.criterion(p, label.to(p.dtype).expand_as(p)) for p in as_logit_list(prediction))
 
-    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+    def scale_discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         return self(real, True) + self(fake, False)
 
-    def generator_loss(self, fake: Tensor) -> Tensor:
+    def scale_generator_loss(self, fake: Tensor) -> Tensor:
         # The non-saturating form: the generator wants its fakes labelled real.
         return self(fake, True)
 
@@ -104,8 +138,8 @@ class WGANGPLoss(AdversarialLoss):
             paper's), ``real`` or ``fake``.
     """
 
-    critic_steps = 5
-    allows_batch_norm = False
+    critic_steps: ClassVar[int] = 5
+    allows_batch_norm: ClassVar[bool] = False
 
     def __init__(self, *, gp_weight: float = 10.0, constant: float = 1.0, interpolation: str = "mixed") -> None:
         super().__init__()
@@ -113,13 +147,22 @@ class WGANGPLoss(AdversarialLoss):
             raise InvalidOptionError(f"unknown interpolation {interpolation!r}; valid: mixed, real, fake")
         self.gp_weight, self.constant, self.interpolation = gp_weight, constant, interpolation
 
-    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+    def scale_discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         return fake.mean() - real.mean()
 
-    def generator_loss(self, fake: Tensor) -> Tensor:
+    def scale_generator_loss(self, fake: Tensor) -> Tensor:
         return -fake.mean()
 
-    def penalty(self, critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+    def penalty(self, critic: Callable[[Tensor], Any], real: Tensor, fake: Tensor) -> Tensor:
+        """``gp_weight * E[(|grad_x D(x)| - constant)^2]`` at the interpolation points.
+
+        ``D(x)`` is the score the Wasserstein loss above uses for one sample: the mean of its logit map,
+        summed over scales for a multi-scale critic. Its input gradient is taken per sample, by
+        differentiating the sum over the batch of those scores. For a critic with one score per sample
+        (DCGAN, timm) that is the reference code's ``cal_gradient_penalty``; for a patch map the reference
+        differentiates the sum of the patches, whose gradient is larger by the number of patches, so it
+        holds the loss's own critic to a far smaller slope than 1.
+        """
         real, fake = real.detach(), fake.detach()
         if self.interpolation == "real":
             points = real
@@ -129,18 +172,22 @@ class WGANGPLoss(AdversarialLoss):
             alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
             points = alpha * real + (1 - alpha) * fake
         points = points.requires_grad_(True)
-        scores = critic(points)
-        (grad,) = torch.autograd.grad(scores.sum(), points, create_graph=True)
+        scores = _sum(_per_sample_mean(s).sum() for s in as_logit_list(critic(points)))
+        (grad,) = torch.autograd.grad(scores, points, create_graph=True)
         norms = (grad.flatten(1) + 1e-16).norm(2, dim=1)
         return self.gp_weight * ((norms - self.constant) ** 2).mean()
+
+
+def _per_sample_mean(scores: Tensor) -> Tensor:
+    return scores.reshape(scores.shape[0], -1).mean(1) if scores.dim() > 1 else scores
 
 
 class HingeLoss(AdversarialLoss):
     """Hinge loss (Geometric GAN, SAGAN, BigGAN): a margin of 1 for the discriminator, the negative
     score for the generator."""
 
-    def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+    def scale_discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
 
-    def generator_loss(self, fake: Tensor) -> Tensor:
+    def scale_generator_loss(self, fake: Tensor) -> Tensor:
         return -fake.mean()

@@ -6,9 +6,12 @@ import pytest
 import torch
 
 import ganzoo
+from ganzoo.errors import GanzooError
 from ganzoo.losses import AdversarialLoss
+from ganzoo.losses.adversarial import BCELoss, HingeLoss, LSGANLoss, WGANGPLoss
+from ganzoo.nn.contract import loss_role
 
-ADVERSARIAL = [e.name for e in ganzoo.get_registry("loss") if e.metadata.get("role") == "adversarial"]
+ADVERSARIAL = [e.name for e in ganzoo.get_registry("loss") if loss_role(e.factory) == "adversarial"]
 
 
 def t(*values):
@@ -109,3 +112,83 @@ def test_adversarial_losses_take_patch_maps():
     loss = ganzoo.create_loss("bce")
     value = loss.discriminator_loss(torch.zeros(2, 1, 6, 6), torch.zeros(2, 1, 6, 6))
     assert value.item() == pytest.approx(2 * math.log(2))
+
+
+def test_adversarial_losses_declare_their_role_on_the_class():
+    assert ADVERSARIAL, "the registry-wide test below must have losses to run on"
+    for cls in (BCELoss, LSGANLoss, WGANGPLoss, HingeLoss, AdversarialLoss):
+        assert cls.role == "adversarial" and loss_role(cls) == "adversarial"
+    assert loss_role(torch.nn.L1Loss) is None
+
+
+class TwoScales(torch.nn.Module):
+    """A toy multi-scale discriminator: a coarse and a fine logit map, as pix2pixHD's returns."""
+
+    def __init__(self):
+        super().__init__()
+        self.small = torch.nn.Conv2d(3, 1, kernel_size=3, stride=2, padding=1)
+        self.big = torch.nn.Conv2d(3, 1, kernel_size=3, padding=1)
+
+    def forward(self, x):
+        return [self.small(x), self.big(x)]
+
+
+@pytest.mark.parametrize("name", ["bce", "lsgan", "hinge", "wgan-gp"])
+def test_a_list_of_logit_maps_gives_the_sum_of_the_per_scale_losses(name):
+    torch.manual_seed(0)
+    loss, disc = ganzoo.create_loss(name), TwoScales()
+    real_out, fake_out = disc(torch.randn(2, 3, 8, 8)), disc(torch.randn(2, 3, 8, 8))
+    assert [o.shape[-1] for o in real_out] == [4, 8]
+    per_scale_d = [loss.discriminator_loss(r, f) for r, f in zip(real_out, fake_out)]
+    per_scale_g = [loss.generator_loss(f) for f in fake_out]
+    assert per_scale_d[0].item() != pytest.approx(per_scale_d[1].item()), "the scales must differ to test a sum"
+    assert loss.discriminator_loss(real_out, fake_out).item() == pytest.approx(sum(per_scale_d).item(), rel=1e-6)
+    assert loss.generator_loss(tuple(fake_out)).item() == pytest.approx(sum(per_scale_g).item(), rel=1e-6)
+
+
+def test_the_reference_criterion_form_sums_scales_too():
+    loss = ganzoo.create_loss("lsgan")
+    maps = [t(0.5, 1.5), t(1.0, 0.0)]
+    assert loss(maps, True).item() == pytest.approx(0.25 + 0.5)
+
+
+def test_real_and_fake_outputs_must_have_as_many_scales():
+    loss = ganzoo.create_loss("hinge")
+    with pytest.raises(GanzooError, match="2 scale.*on real samples but 1 on fakes"):
+        loss.discriminator_loss([t(1.0), t(2.0)], t(0.0))
+
+
+def test_a_non_tensor_output_is_a_clear_error():
+    with pytest.raises(GanzooError, match="returned a dict"):
+        ganzoo.create_loss("bce").generator_loss({"logits": t(1.0)})
+
+
+def test_gradient_penalty_on_a_multi_scale_critic_runs_and_trains_it():
+    torch.manual_seed(0)
+    critic, loss = TwoScales(), ganzoo.create_loss("wgan-gp")
+    real, fake = torch.randn(2, 3, 8, 8), torch.randn(2, 3, 8, 8)
+    penalty = loss.penalty(critic, real, fake)
+    assert penalty.dim() == 0 and penalty.item() > 0
+    penalty.backward()
+    assert critic.small.weight.grad.abs().sum() > 0 and critic.big.weight.grad.abs().sum() > 0
+
+
+def test_gradient_penalty_of_a_multi_scale_critic_is_that_of_the_summed_scores():
+    """Two linear scales with slopes w1 and w2 score a sample by their sum: slope |w1 + w2|."""
+    torch.manual_seed(0)
+    w = torch.randn(8)
+    w1, w2 = 0.25 * w / w.norm(), 0.5 * w / w.norm()
+    critic = lambda x: [(x @ w1)[:, None], (x @ w2)[:, None]]  # noqa: E731
+    loss = ganzoo.create_loss("wgan-gp", gp_weight=1.0)
+    value = loss.penalty(critic, torch.randn(4, 8), torch.randn(4, 8))
+    assert value.item() == pytest.approx((0.75 - 1.0) ** 2, rel=1e-5)
+
+
+def test_gradient_penalty_takes_the_mean_of_a_patch_map_as_the_score():
+    """A patch critic's score is the mean of its map (what the Wasserstein loss uses), so repeating one
+    unit-slope score over 3x3 patches is still 1-Lipschitz: no penalty."""
+    torch.manual_seed(0)
+    w = torch.randn(8)
+    critic = lambda x: (x @ (w / w.norm()))[:, None, None, None].expand(-1, 1, 3, 3)  # noqa: E731
+    loss = ganzoo.create_loss("wgan-gp")
+    assert loss.penalty(critic, torch.randn(4, 8), torch.randn(4, 8)).item() == pytest.approx(0.0, abs=1e-6)
