@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo.errors import InvalidOptionError
-from ganzoo.nn.layers import conv_bias, norm_layer
+from ganzoo.nn.layers import activations_after, conv_bias, norm_layer
 
 IMAGE_SIZES: tuple[int, ...] = (32, 64, 128)
 
@@ -107,7 +107,16 @@ class DCGANDiscriminator(nn.Module):
         self.main = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
+        self._check_size(x)
+        return self.main(x).flatten(1)
+
+    def features(self, x: Tensor) -> list[Tensor]:
+        """The output of each stride-2 block (every LeakyReLU in ``main``), from ``image_size / 2`` down
+        to 4x4, for feature matching; the logit (``main[-1]`` applied to the last) is not included."""
+        self._check_size(x)
+        return activations_after(self.main[:-1], x, kind=nn.LeakyReLU)
+
+    def _check_size(self, x: Tensor) -> None:
         if x.shape[-1] != self.image_size or x.shape[-2] != self.image_size:
             raise ValueError(f"DCGAN discriminator built for {self.image_size}x{self.image_size} images, "
                              f"got {tuple(x.shape[-2:])}")
-        return self.main(x).flatten(1)

@@ -12,7 +12,7 @@ same settings are the same networks, parameter for parameter:
 from __future__ import annotations
 
 import functools
-from typing import Callable, Literal, Mapping
+from typing import Callable, Iterable, Literal, Mapping
 
 import torch
 from torch import Tensor, nn
@@ -87,6 +87,20 @@ def init_weights(module: nn.Module, *, init_type: str = "normal", gain: float = 
 
     module.apply(init)
     return module
+
+
+def activations_after(layers: Iterable[nn.Module], x: Tensor, *, kind: type[nn.Module]) -> list[Tensor]:
+    """Run ``x`` through ``layers`` in order and return the output of every module of type ``kind``.
+
+    How discriminators give their intermediate features without a second copy of their layout: the
+    existing ``nn.Sequential`` is walked, so module names (and checkpoints) stay the reference's.
+    """
+    outputs = []
+    for layer in layers:
+        x = layer(x)
+        if isinstance(layer, kind):
+            outputs.append(x)
+    return outputs
 
 
 def weight_of(state: Mapping[str, Tensor], key: str, *, ndim: int) -> Tensor:

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from torch import Tensor, nn
 
-from ganzoo.nn.layers import conv_bias, norm_layer, weight_of
+from ganzoo.nn.layers import activations_after, conv_bias, norm_layer, weight_of
 
 
 class PatchDiscriminator(nn.Module):
@@ -53,6 +53,13 @@ class PatchDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
+
+    def features(self, x: Tensor) -> list[Tensor]:
+        """The activations pix2pixHD's feature matching compares: the output of each of the
+        ``n_layers + 1`` convolution blocks, i.e. of every LeakyReLU (``model.1``, ``model.4``, ...,
+        ``model.{3 * n_layers + 1}``), shallowest first. The logit map is not included; it is
+        ``model[-1]`` applied to the last one, should a caller want both from one pass."""
+        return activations_after(self.model[:-1], x, kind=nn.LeakyReLU)
 
     @classmethod
     def options_from_state_dict(cls, state: Mapping[str, Tensor]) -> dict[str, Any]:
@@ -96,6 +103,11 @@ class PixelDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
+
+    def features(self, x: Tensor) -> list[Tensor]:
+        """The output of both hidden 1x1 blocks (the LeakyReLUs ``net.1`` and ``net.4``), for feature
+        matching; the logit map (``net.5`` applied to the last) is not included."""
+        return activations_after(self.net[:-1], x, kind=nn.LeakyReLU)
 
     @classmethod
     def options_from_state_dict(cls, state: Mapping[str, Tensor]) -> dict[str, Any]:
