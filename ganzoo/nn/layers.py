@@ -12,7 +12,7 @@ same settings are the same networks, parameter for parameter:
 from __future__ import annotations
 
 import functools
-from typing import Callable, Iterable, Literal, Mapping
+from typing import Callable, Iterable, Literal, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -101,6 +101,28 @@ def activations_after(layers: Iterable[nn.Module], x: Tensor, *, kind: type[nn.M
         if isinstance(layer, kind):
             outputs.append(x)
     return outputs
+
+
+def run_to_taps(steps: Iterable[tuple[Callable[[Tensor], Tensor], str | None]], x: Tensor,
+                layers: Sequence[str]) -> list[Tensor]:
+    """Run ``x`` through ``steps`` (each a layer and the tap name its output has, or ``None``) only until
+    every name in ``layers`` has been produced; return those outputs in the order ``layers`` names them.
+
+    How generators implement ``encode``: the layers after the last requested tap (the decoder) never run.
+    Every kept output but the last is copied, because a later in-place layer (the U-Net's
+    ``LeakyReLU(inplace=True)`` at the start of each level) would otherwise change it.
+    """
+    wanted = set(layers)
+    found: dict[str, Tensor] = {}
+    if wanted:
+        for layer, tap in steps:
+            x = layer(x)
+            if tap in wanted and tap not in found:
+                if len(found) + 1 == len(wanted):
+                    found[tap] = x
+                    break
+                found[tap] = x.clone()
+    return [found[name] for name in layers]
 
 
 def weight_of(state: Mapping[str, Tensor], key: str, *, ndim: int) -> Tensor:

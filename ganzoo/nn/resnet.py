@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from torch import Tensor, nn
 
-from ganzoo.nn.layers import conv_bias, norm_layer, padding_layer, weight_of
+from ganzoo.nn.contract import check_encoder_layers
+from ganzoo.nn.layers import conv_bias, norm_layer, padding_layer, run_to_taps, weight_of
 
 
 class ResnetBlock(nn.Module):
@@ -46,6 +47,20 @@ class ResnetGenerator(nn.Module):
         norm: ``instance`` (CycleGAN), ``batch`` or ``none``.
         dropout: dropout 0.5 inside each residual block.
         padding: ``reflect`` (the paper's), ``replicate`` or ``zero``.
+
+    :meth:`encode` taps the encoder half (``encoder_layers``), each tap the output of one ``model.N``:
+
+    - ``input``: the reflection-padded input (``model.0``);
+    - ``stem``: the 7x7 convolution block, after its ReLU (``model.3``), ``ngf`` channels at full size;
+    - ``down1``, ``down2``: the stride-2 blocks, after their ReLUs (``model.6``, ``model.9``), ``2 * ngf``
+      channels at 1/2 and ``4 * ngf`` at 1/4 of the size;
+    - ``block1`` ... ``blockN``: the residual blocks' outputs (``model.10`` ... ``model.{9 + N}``).
+
+    CUT (https://github.com/taesungp/contrastive-unpaired-translation, models/networks.py) feeds PatchNCE
+    ``nce_layers`` 0, 4, 8, 12, 16 of its own (anti-aliased) generator: the padded input, the two
+    downsampling levels and the first and fifth of nine residual blocks, which here are ``input, down1,
+    down2, block1, block5``. CUT taps each level at its convolution's output, before the norm and the
+    blur-pool downsampling (so at twice ganzoo's resolution); ganzoo taps whole blocks, after the ReLU.
     """
 
     #: What the generator consumes: an image batch (N, C, H, W).
@@ -62,12 +77,15 @@ class ResnetGenerator(nn.Module):
             raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
         self.in_channels, self.out_channels = in_channels, out_channels
         make_norm, bias = norm_layer(norm), conv_bias(norm)
-        layers: list[nn.Module] = [
-            nn.ReflectionPad2d(3),
-            nn.Conv2d(in_channels, ngf, kernel_size=7, padding=0, bias=bias),
-            make_norm(ngf),
-            nn.ReLU(True),
-        ]
+        taps: dict[int, str] = {}  # index in self.model -> the tap name of its output
+
+        def tap(name: str) -> None:
+            taps[len(layers) - 1] = name
+
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3)]
+        tap("input")
+        layers += [nn.Conv2d(in_channels, ngf, kernel_size=7, padding=0, bias=bias), make_norm(ngf), nn.ReLU(True)]
+        tap("stem")
         n_down = 2
         for i in range(n_down):
             mult = 2**i
@@ -76,8 +94,11 @@ class ResnetGenerator(nn.Module):
                 make_norm(ngf * mult * 2),
                 nn.ReLU(True),
             ]
+            tap(f"down{i + 1}")
         width = ngf * 2**n_down
-        layers += [ResnetBlock(width, padding=padding, norm=norm, dropout=dropout) for _ in range(n_blocks)]
+        for i in range(n_blocks):
+            layers.append(ResnetBlock(width, padding=padding, norm=norm, dropout=dropout))
+            tap(f"block{i + 1}")
         for i in range(n_down):
             mult = 2 ** (n_down - i)
             layers += [
@@ -88,9 +109,23 @@ class ResnetGenerator(nn.Module):
             ]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, kernel_size=7, padding=0), nn.Tanh()]
         self.model = nn.Sequential(*layers)
+        self._taps = taps
+        #: The names :meth:`encode` accepts, input side first.
+        self.encoder_layers: tuple[str, ...] = tuple(taps.values())
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
+
+    def encode(self, x: Tensor, layers: Sequence[str]) -> list[Tensor]:
+        """The outputs of the named encoder layers (see the class docstring), in the order asked for.
+
+        Runs the network only as far as the deepest layer asked for; the decoder never runs.
+
+        Raises:
+            GanzooError: a name is not in ``encoder_layers`` (the message lists them).
+        """
+        check_encoder_layers(self, layers)
+        return run_to_taps(((layer, self._taps.get(i)) for i, layer in enumerate(self.model)), x, layers)
 
     @classmethod
     def options_from_state_dict(cls, state: Mapping[str, Tensor]) -> dict[str, Any]:

@@ -8,13 +8,14 @@ offline; ``pretrained=True`` downloads the backbone's weights from the Hugging F
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganzoo.errors import GanzooError, UnknownComponentError
+from ganzoo.nn.contract import check_encoder_layers
 from ganzoo.nn.layers import conv_bias, norm_layer
 
 
@@ -73,6 +74,10 @@ class TimmUnetGenerator(nn.Module):
         ngf: decoder width at full resolution; it doubles per scale up to ``8 * ngf``.
         norm: the decoder's normalisation: ``batch``, ``instance`` or ``none``.
         pretrained: load the backbone's ImageNet weights (needs the network or a filled Hub cache).
+
+    :meth:`encode` taps the backbone's feature maps the decoder uses, one per scale, named by how much
+    they reduce the side: ``reduction2``, ``reduction4``, ... (``encoder_layers``; which exist depends
+    on the backbone).
     """
 
     input_kind = "image"
@@ -93,6 +98,8 @@ class TimmUnetGenerator(nn.Module):
         # The deepest feature map must come out whole: sides divide by its reduction, which is also the
         # smallest side (1x1 at the deepest level).
         self.size_multiple = self.min_size = self.reductions[0]
+        #: The names :meth:`encode` accepts, finest scale first.
+        self.encoder_layers: tuple[str, ...] = tuple(f"reduction{r}" for r in reversed(self.reductions))
 
         def width(reduction: int) -> int:
             return min(ngf * max(reduction // 2, 1), ngf * 8)
@@ -113,6 +120,21 @@ class TimmUnetGenerator(nn.Module):
     def init_targets(self) -> list[nn.Module]:
         """The parts ganzoo initialises; the timm encoder keeps timm's own (or pretrained) weights."""
         return [self.skip_blocks, self.final_blocks, self.head]
+
+    def encode(self, x: Tensor, layers: Sequence[str]) -> list[Tensor]:
+        """The named backbone feature maps (see the class docstring), in the order asked for.
+
+        The decoder does not run; the timm encoder runs whole, as timm returns its features together.
+
+        Raises:
+            GanzooError: a name is not in ``encoder_layers`` (the message lists them).
+        """
+        check_encoder_layers(self, layers)
+        if not layers:
+            return []
+        features = self.encoder(self.input_norm(x))
+        by_name = {f"reduction{r}": features[i] for r, i in zip(self.reductions, self.feature_indices)}
+        return [by_name[name] for name in layers]
 
     def forward(self, x: Tensor) -> Tensor:
         features = self.encoder(self.input_norm(x))

@@ -7,12 +7,13 @@ Built recursively from the innermost block outwards, with the reference code's m
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
 
-from ganzoo.nn.layers import conv_bias, norm_layer, weight_of
+from ganzoo.nn.contract import check_encoder_layers
+from ganzoo.nn.layers import conv_bias, norm_layer, run_to_taps, weight_of
 
 
 class UnetSkipBlock(nn.Module):
@@ -25,7 +26,7 @@ class UnetSkipBlock(nn.Module):
                  submodule: nn.Module | None = None, outermost: bool = False, innermost: bool = False,
                  norm: str = "batch", dropout: bool = False) -> None:
         super().__init__()
-        self.outermost = outermost
+        self.outermost, self.innermost = outermost, innermost
         make_norm, bias = norm_layer(norm), conv_bias(norm)
         in_channels = outer if in_channels is None else in_channels
         down_conv = nn.Conv2d(in_channels, inner, kernel_size=4, stride=2, padding=1, bias=bias)
@@ -48,6 +49,16 @@ class UnetSkipBlock(nn.Module):
             return self.model(x)
         return torch.cat([x, self.model(x)], 1)
 
+    def encoder_steps(self, level: int) -> Iterator[tuple[nn.Module, str | None]]:
+        """This level's downsampling layers, then the inner levels', each with the tap name of its
+        output (``down{level}`` after the last one). A generator, so that nothing deeper is visited once
+        the caller stops."""
+        n_down = 1 if self.outermost else 2 if self.innermost else 3  # (LeakyReLU,) conv (, norm)
+        for i, layer in enumerate(self.model[:n_down]):
+            yield layer, (f"down{level}" if i == n_down - 1 else None)
+        if not self.innermost:
+            yield from self.model[n_down].encoder_steps(level + 1)
+
 
 class UnetGenerator(nn.Module):
     """U-Net generator: ``num_downs`` stride-2 levels, so a side of ``2**num_downs`` reaches 1x1.
@@ -59,6 +70,12 @@ class UnetGenerator(nn.Module):
         num_downs: downsamplings (8 for 256x256 images, 7 for 128x128); at least 5.
         norm: ``batch`` (pix2pix), ``instance`` or ``none``.
         dropout: dropout 0.5 in the innermost ``8 * ngf`` levels (pix2pix's only source of noise).
+
+    :meth:`encode` taps the contracting path (``encoder_layers``): ``down1`` ... ``down{num_downs}``,
+    level K's downsampled output at 1/2**K of the input side: its stride-2 convolution, followed by its
+    norm where the level has one (levels 2 to ``num_downs - 1``), taken before level K+1's LeakyReLU
+    (which the reference applies in place, also to the skip connection). ``down{num_downs}`` is the 1x1
+    bottleneck at the matching input size.
     """
 
     input_kind = "image"
@@ -79,9 +96,22 @@ class UnetGenerator(nn.Module):
             block = UnetSkipBlock(ngf * mult, ngf * mult * 2, submodule=block, norm=norm)
         self.model = UnetSkipBlock(out_channels, ngf, in_channels=in_channels, submodule=block,
                                    outermost=True, norm=norm)
+        #: The names :meth:`encode` accepts, outermost level first.
+        self.encoder_layers: tuple[str, ...] = tuple(f"down{k}" for k in range(1, num_downs + 1))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
+
+    def encode(self, x: Tensor, layers: Sequence[str]) -> list[Tensor]:
+        """The outputs of the named levels (see the class docstring), in the order asked for.
+
+        Runs only the contracting path, and only down to the deepest level asked for.
+
+        Raises:
+            GanzooError: a name is not in ``encoder_layers`` (the message lists them).
+        """
+        check_encoder_layers(self, layers)
+        return run_to_taps(self.model.encoder_steps(1), x, layers)
 
     @classmethod
     def options_from_state_dict(cls, state: Mapping[str, Tensor]) -> dict[str, Any]:

@@ -16,14 +16,19 @@ from ganzoo.nn.timm_backbones import TimmDiscriminator, TimmUnetGenerator
 from ganzoo.nn.unet import UnetGenerator
 from tests.nn.sizing import build_tiny
 
+RESNET_LAYERS = ("input", "stem", "down1", "down2", "block1", "block2")
+TIMM_LAYERS = ("reduction2", "reduction4", "reduction8", "reduction16", "reduction32")
+
 # (class, tiny options, the contract it must report)
 BUILT_IN = {
     "resnet": (ResnetGenerator, {"ngf": 8, "n_blocks": 2},
-               Contract("image", 3, 3, size_multiple=4, min_size=8)),
+               Contract("image", 3, 3, size_multiple=4, min_size=8, encoder_layers=RESNET_LAYERS)),
     "resnet-batch": (ResnetGenerator, {"ngf": 8, "n_blocks": 2, "norm": "batch", "in_channels": 1},
-                     Contract("image", 1, 3, size_multiple=4, min_size=8, batch_norm=True)),
+                     Contract("image", 1, 3, size_multiple=4, min_size=8, batch_norm=True,
+                              encoder_layers=RESNET_LAYERS)),
     "unet": (UnetGenerator, {"ngf": 8, "num_downs": 5},
-             Contract("image", 3, 3, size_multiple=32, min_size=32, batch_norm=True)),
+             Contract("image", 3, 3, size_multiple=32, min_size=32, batch_norm=True,
+                      encoder_layers=("down1", "down2", "down3", "down4", "down5"))),
     "dcgan": (DCGANGenerator, {"nz": 16, "ngf": 8, "image_size": 32, "out_channels": 1},
               Contract("noise", None, 1, image_size=32, batch_norm=True)),
     "dc": (DCGANDiscriminator, {"ndf": 8, "image_size": 32, "norm": "none"},
@@ -33,7 +38,8 @@ BUILT_IN = {
     "pixel": (PixelDiscriminator, {"ndf": 8, "norm": "batch"},
               Contract("image", 3, 1, batch_norm=True, features=True)),
     "timm-unet": (TimmUnetGenerator, {"model": "test_resnet", "ngf": 8, "norm": "instance"},
-                  Contract("image", 3, 3, size_multiple=32, min_size=32, batch_norm=True)),
+                  Contract("image", 3, 3, size_multiple=32, min_size=32, batch_norm=True,
+                           encoder_layers=TIMM_LAYERS)),
     "timm": (TimmDiscriminator, {"model": "test_resnet"},
              Contract("image", 3, 1, batch_norm=True)),
 }
@@ -162,3 +168,9 @@ def test_as_logit_list_normalises_one_map_or_several():
 def test_as_logit_list_names_what_it_got(output, named):
     with pytest.raises(GanzooError, match=f"returned a {named}"):
         as_logit_list(output)
+
+
+def test_encoder_layers_without_encode_are_not_in_the_contract():
+    net = nn.Conv2d(3, 3, 1)
+    net.encoder_layers = ("a",)
+    assert contract_of(net).encoder_layers == ()
