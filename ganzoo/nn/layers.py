@@ -12,10 +12,12 @@ same settings are the same networks, parameter for parameter:
 from __future__ import annotations
 
 import functools
-from typing import Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.spectral_norm import SpectralNorm as _HookSpectralNorm
 
 Norm = Literal["batch", "instance", "none"]
 Padding = Literal["reflect", "replicate", "zero"]
@@ -59,34 +61,73 @@ def padding_layer(padding: str, amount: int) -> tuple[list[nn.Module], int]:
     return [], amount
 
 
+#: Power iterations run after re-initialising a spectrally normalised weight, as many as torch runs
+#: when it first wraps one, so that the first forward divides by the new weight's spectral norm.
+SPECTRAL_NORM_ITERATIONS = 15
+
+
 @torch.no_grad()
 def init_weights(module: nn.Module, *, init_type: str = "normal", gain: float = 0.02) -> nn.Module:
     """Initialise convolution and linear weights (biases to 0) and batch-norm scales ~ N(1, gain).
 
     ``normal`` (N(0, gain), the DCGAN paper's and reference code's default), ``xavier`` (normal, with
     ``gain``), ``kaiming`` (fan-in normal) or ``orthogonal`` (with ``gain``).
+
+    Spectrally normalised layers get their *original* weight initialised, whichever API wrapped them:
+    ``torch.nn.utils.parametrizations.spectral_norm`` keeps it as ``parametrizations.weight.original``
+    and the older ``torch.nn.utils.spectral_norm`` as ``weight_orig``; the ``weight`` attribute of both
+    is computed from it, so writing there would be silently undone. Their power-iteration vectors are
+    then refreshed for the new weight.
     """
     _check_choice("init_type", init_type, INIT_TYPES)
 
+    def init_weight(weight: Tensor) -> None:
+        if init_type == "normal":
+            nn.init.normal_(weight, 0.0, gain)
+        elif init_type == "xavier":
+            nn.init.xavier_normal_(weight, gain=gain)
+        elif init_type == "kaiming":
+            nn.init.kaiming_normal_(weight, a=0, mode="fan_in")
+        else:
+            nn.init.orthogonal_(weight, gain=gain)
+
     def init(m: nn.Module) -> None:
-        weight = getattr(m, "weight", None)
-        if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear)) and weight is not None:
-            if init_type == "normal":
-                nn.init.normal_(weight, 0.0, gain)
-            elif init_type == "xavier":
-                nn.init.xavier_normal_(weight, gain=gain)
-            elif init_type == "kaiming":
-                nn.init.kaiming_normal_(weight, a=0, mode="fan_in")
-            else:
-                nn.init.orthogonal_(weight, gain=gain)
-            if getattr(m, "bias", None) is not None:
-                nn.init.constant_(m.bias, 0.0)
-        elif isinstance(m, nn.BatchNorm2d) and weight is not None:
-            nn.init.normal_(weight, 1.0, gain)
+        if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear)) and _has_tensor(m, "weight"):
+            _initialise(m, "weight", init_weight)
+            if _has_tensor(m, "bias"):
+                _initialise(m, "bias", nn.init.zeros_)
+        elif isinstance(m, nn.BatchNorm2d) and m.weight is not None:
+            nn.init.normal_(m.weight, 1.0, gain)
             nn.init.constant_(m.bias, 0.0)
 
     module.apply(init)
     return module
+
+
+def _has_tensor(m: nn.Module, name: str) -> bool:
+    return parametrize.is_parametrized(m, name) or getattr(m, name, None) is not None
+
+
+def _initialise(m: nn.Module, name: str, init: Callable[[Tensor], Any]) -> None:
+    """Apply ``init`` to the tensor behind ``m.<name>``, through a parametrization or a spectral-norm hook."""
+    if parametrize.is_parametrized(m, name):
+        originals = m.parametrizations[name]
+        value = torch.empty_like(getattr(m, name))
+        init(value)
+        setattr(m, name, value)  # right_inverse: spectral norm stores the value as the original as is
+        first = originals[0]  # the parametrization that sees the original (spectral norm's vectors: _u, _v)
+        if hasattr(originals, "original") and hasattr(first, "_u") and hasattr(first, "_power_method"):
+            first._power_method(first._reshape_weight_to_matrix(originals.original), SPECTRAL_NORM_ITERATIONS)
+        return
+    hook = next((h for h in m._forward_pre_hooks.values() if isinstance(h, _HookSpectralNorm) and h.name == name),
+                None)
+    if hook is None:
+        init(getattr(m, name))
+        return
+    init(getattr(m, name + "_orig"))
+    for _ in range(SPECTRAL_NORM_ITERATIONS):
+        hook.compute_weight(m, do_power_iteration=True)
+    setattr(m, name, hook.compute_weight(m, do_power_iteration=False))
 
 
 def activations_after(layers: Iterable[nn.Module], x: Tensor, *, kind: type[nn.Module]) -> list[Tensor]:
