@@ -39,7 +39,8 @@ def test_lists_give_the_sum_of_the_pairwise_distances(criterion):
     """Feature matching: one distance per layer, summed."""
     torch.manual_seed(0)
     loss = ganzoo.create_loss("l1", criterion=criterion)
-    outputs, targets = [torch.randn(2, 4, 8, 8), torch.randn(2, 8, 4, 4)], [torch.randn(2, 4, 8, 8), torch.randn(2, 8, 4, 4)]
+    outputs = [torch.randn(2, 4, 8, 8), torch.randn(2, 8, 4, 4)]
+    targets = [torch.randn(2, 4, 8, 8), torch.randn(2, 8, 4, 4)]
     expected = loss(outputs[0], targets[0]) + loss(outputs[1], targets[1])
     assert loss(outputs, tuple(targets)).item() == pytest.approx(expected.item(), rel=1e-6)
 
