@@ -156,12 +156,9 @@ class WGANGPLoss(AdversarialLoss):
     def penalty(self, critic: Callable[[Tensor], Any], real: Tensor, fake: Tensor) -> Tensor:
         """``gp_weight * E[(|grad_x D(x)| - constant)^2]`` at the interpolation points.
 
-        ``D(x)`` is the score the Wasserstein loss above uses for one sample: the mean of its logit map,
-        summed over scales for a multi-scale critic. Its input gradient is taken per sample, by
-        differentiating the sum over the batch of those scores. For a critic with one score per sample
-        (DCGAN, timm) that is the reference code's ``cal_gradient_penalty``; for a patch map the reference
-        differentiates the sum of the patches, whose gradient is larger by the number of patches, so it
-        holds the loss's own critic to a far smaller slope than 1.
+        As the reference code's ``cal_gradient_penalty``: the input gradient of the sum of the critic's
+        outputs (every patch of a patch map, every scale of a multi-scale critic), taken per sample. For a
+        critic with one score per sample (DCGAN, timm) that is the paper's penalty exactly.
         """
         real, fake = real.detach(), fake.detach()
         if self.interpolation == "real":
@@ -172,14 +169,10 @@ class WGANGPLoss(AdversarialLoss):
             alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
             points = alpha * real + (1 - alpha) * fake
         points = points.requires_grad_(True)
-        scores = _sum(_per_sample_mean(s).sum() for s in as_logit_list(critic(points)))
+        scores = _sum(s.sum() for s in as_logit_list(critic(points)))
         (grad,) = torch.autograd.grad(scores, points, create_graph=True)
         norms = (grad.flatten(1) + 1e-16).norm(2, dim=1)
         return self.gp_weight * ((norms - self.constant) ** 2).mean()
-
-
-def _per_sample_mean(scores: Tensor) -> Tensor:
-    return scores.reshape(scores.shape[0], -1).mean(1) if scores.dim() > 1 else scores
 
 
 class HingeLoss(AdversarialLoss):

@@ -33,7 +33,8 @@ class PatchDiscriminator(nn.Module):
         if n_layers < 1:
             raise ValueError(f"n_layers must be >= 1, got {n_layers}")
         self.in_channels = in_channels
-        self.min_size = 2 ** (n_layers + 1) + 4  # the smallest side that leaves at least one patch
+        # The smallest side that leaves at least one patch (measured for n_layers 1 to 5, every norm).
+        self.min_size = 3 * 2 ** n_layers
         make_norm, bias = norm_layer(norm), conv_bias(norm)
         layers: list[nn.Module] = [
             nn.Conv2d(in_channels, ndf, kernel_size=4, stride=2, padding=1),

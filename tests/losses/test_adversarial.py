@@ -184,11 +184,11 @@ def test_gradient_penalty_of_a_multi_scale_critic_is_that_of_the_summed_scores()
     assert value.item() == pytest.approx((0.75 - 1.0) ** 2, rel=1e-5)
 
 
-def test_gradient_penalty_takes_the_mean_of_a_patch_map_as_the_score():
-    """A patch critic's score is the mean of its map (what the Wasserstein loss uses), so repeating one
-    unit-slope score over 3x3 patches is still 1-Lipschitz: no penalty."""
+def test_gradient_penalty_of_a_patch_map_is_the_references():
+    """As the reference's cal_gradient_penalty, the gradient is that of the sum of the map's patches: one
+    unit-slope score repeated over 3x3 patches has slope 9 (penalty 10 * (9 - 1)^2)."""
     torch.manual_seed(0)
     w = torch.randn(8)
     critic = lambda x: (x @ (w / w.norm()))[:, None, None, None].expand(-1, 1, 3, 3)  # noqa: E731
     loss = ganzoo.create_loss("wgan-gp")
-    assert loss.penalty(critic, torch.randn(4, 8), torch.randn(4, 8)).item() == pytest.approx(0.0, abs=1e-6)
+    assert loss.penalty(critic, torch.randn(4, 8), torch.randn(4, 8)).item() == pytest.approx(640.0, rel=1e-5)
