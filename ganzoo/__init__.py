@@ -35,8 +35,25 @@ _LAZY = {
     "Model": "ganzoo.hub.model",
     "create_pretrained": "ganzoo.api",
     "init_weights": "ganzoo.nn.layers",
+    "norm_layer": "ganzoo.nn.layers",
     "AdversarialLoss": "ganzoo.losses.adversarial",
     "ReconstructionLoss": "ganzoo.losses.reconstruction",
+    "Contract": "ganzoo.nn.contract",
+    "contract_of": "ganzoo.nn.contract",
+    "uses_batch_norm": "ganzoo.nn.contract",
+    # recipes and training
+    "Recipe": "ganzoo.recipe",
+    "Slot": "ganzoo.recipe",
+    "Network": "ganzoo.recipe",
+    "AuxLoss": "ganzoo.recipe",
+    "Step": "ganzoo.step",
+    "AuxTerm": "ganzoo.step",
+    "ImagePool": "ganzoo.train.pool",
+    "get_recipe": "ganzoo.train.config",
+    "train": "ganzoo.train",
+    "resume": "ganzoo.train.run",
+    "Run": "ganzoo.train.run",
+    "RunSpec": "ganzoo.train.spec",
 }
 
 __all__ = ["GanzooError", "InvalidOptionError", "PluginError", "UnknownComponentError", "hookimpl",
@@ -47,7 +64,9 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    imported = importlib.import_module(module)
+    # ``ganzoo.train`` is the (callable) training package itself, so ``ganzoo.train.run`` keeps working.
+    value = imported if module == f"ganzoo.{name}" else getattr(imported, name)
     globals()[name] = value
     return value
 

@@ -1,24 +1,35 @@
-"""Recipes are data; steps are the algorithm of one training iteration.
+"""Recipes are data: which slots a GAN has, which networks it trains, and the step that trains them.
 
-A :class:`Recipe` declares its slots (data mode, generator, discriminator, adversarial loss), their
-defaults, the auxiliary losses with weights, the hyper-parameters of the paper, and the :class:`Step`
-class that trains. Any registered component that fits a slot can be put in it. A variant of a recipe is
-``dataclasses.replace(recipe, ...)``.
+A :class:`Recipe` declares its slots (generator, discriminator, adversarial loss, ... each filled by any
+registered component that fits), the networks it builds from them with their optimizer groups, the
+auxiliary loss roles with their weights, the paper's settings, and the :class:`ganzoo.Step` that runs
+one iteration. A variant is ``dataclasses.replace(recipe, ...)``.
 
-A step gets its networks, losses and optimizers built by the engine and returns a dict of scalar logs. It
-never branches on a component's name: losses and networks are used through their interfaces.
+This module imports no torch, so a recipe declaration (and ``ganzoo run RECIPE --help``) stays cheap:
+the step is named by reference (``"my_plugin.step:MyStep"``) and imported when training starts.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from typing import Any, Callable, ClassVar, Iterable, Mapping
+import importlib
+from typing import Any, Callable, Mapping
 
-import torch
-from torch import Tensor, nn
+#: Short prefixes users type for the first-party slot roles (``--set gen.ngf=32``, ``--gen resnet9``).
+SLOT_ALIASES: dict[str, str] = {"gen": "generator", "disc": "discriminator", "loss": "loss"}
 
-from ganzoo.losses.adversarial import AdversarialLoss
+
+def load_reference(ref: str | Callable[..., Any]) -> Any:
+    """Import ``"package.module:Qualname"`` (or return a callable unchanged)."""
+    if not isinstance(ref, str):
+        return ref
+    module, sep, qualname = ref.partition(":")
+    if not sep or not module or not qualname:
+        raise ValueError(f"expected a reference 'package.module:Name', got {ref!r}")
+    target: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,19 +37,57 @@ class Slot:
     """A place in a recipe that any fitting component can fill.
 
     Attributes:
-        kind: the registry kind (``generator``, ``discriminator``, ``loss``, ``data_mode``).
-        default: the registry name used unless the user picks another.
-        options: the recipe's settings for whatever component fills the slot (``norm="instance"``);
-            options the chosen component does not take are dropped, the user's ``--set`` wins.
-        copies: names of the instances the step uses (CycleGAN has ``gen_ab`` and ``gen_ba``).
-        choices: for data modes, the values the recipe can use (empty: only the default).
+        kind: the registry kind (``generator``, ``discriminator``, ``loss``), or ``module`` for a network
+            the recipe builds itself from a reference (``default="pkg.mod:Factory"``; the factory gets
+            the networks built before it as ``networks=``): CUT's feature sampler is one.
+        default: the registry name (or reference, for ``module``) used unless the user picks another.
+        options: the recipe's settings for whatever fills the slot (``norm="instance"``); options the
+            chosen component does not take are dropped, and the user's ``--set`` wins.
+        requires: facts of the component's contract that must hold for it to fit
+            (``{"input_kind": "noise"}``, ``{"role": "adversarial"}``): the recipe's restriction.
+        choices: when not empty, only these registry names fit.
+        help: one line for ``--help``.
     """
 
     kind: str
     default: str
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    copies: tuple[str, ...] = ()
+    requires: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+    """One network the recipe trains: built from a slot's component, updated by an optimizer group.
+
+    Attributes:
+        name: what the step calls it (``gen_ab``); also its weights file name.
+        slot: the role of the slot whose component it is (``generator``).
+        group: the optimizer group that updates it (``G``); empty for a network no optimizer updates.
+    """
+
+    name: str
+    slot: str
+    group: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class AuxLoss:
+    """An auxiliary loss role (``cycle``, ``identity``, ``l1``, ``feature_matching``): any registered
+    loss that fits can fill it, with options; the step asks for it by role.
+
+    Attributes:
+        default: the registry name of the loss used unless the user picks another (``--aux ROLE=LOSS``).
+        weight: its weight (``--set ROLE=WEIGHT``); 0 switches the term off.
+        options: the loss's options (``--set ROLE.OPTION=VALUE``).
+        requires: contract facts a loss must have to fill it (default: not an adversarial loss).
+    """
+
+    default: str
+    weight: float
+    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    requires: Mapping[str, Any] = dataclasses.field(default_factory=lambda: {"role": "reconstruction"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,148 +98,61 @@ class Recipe:
         name: what users type after ``ganzoo run``.
         summary: one line.
         paper: link to the paper.
-        data_mode, generator, discriminator, adversarial_loss: the slots.
-        step: the :class:`Step` subclass that trains one iteration.
-        aux_losses: reconstruction losses by registry name, with their weights.
-        hparams: the paper's hyper-parameters (``lr``, ``beta1``, ``batch_size``, ``image_size``, ...).
-        toy: what changes when training on the embedded toy set: ``data``, ``steps``, ``hparams``, and
-            options under ``generator``, ``discriminator``, ``loss`` and ``data_options`` (each applied
-            where the chosen component takes it): a schedule that learns in minutes on a CPU.
+        slots: the swappable parts by role (``generator``, ``discriminator``, ``loss``, ...); the
+            adversarial loss fills the ``loss`` slot.
+        networks: the networks it trains, each from a slot, with its optimizer group.
+        step: the :class:`ganzoo.Step` subclass (or a ``"package.module:Name"`` reference to it).
+        data_modes: the data modes it can train on, the first being the default.
+        inference: what the trained model does, by direction: ``{"AtoB": "gen_ab", "BtoA": "gen_ba"}``
+            for translation, ``{"sample": "gen"}`` for noise-to-image.
+        aux: auxiliary loss roles.
+        hparams: the step's own hyper-parameters with the paper's values (``pool_size``); the only keys
+            ``--set`` accepts beyond the engine's and the data's settings.
+        defaults: the paper's engine and data settings, in ``--set`` form (``{"lr": 2e-4,
+            "batch_size": 1, "image_size": 256, "epochs": 200}``).
+        optimizer_lr: the setting that holds each optimizer group's learning rate when it is not the
+            shared ``lr`` (``{"D": "lr_d"}``): the recipe's own learning rate per group.
+        toy: settings (in ``--set`` form, plus ``data``) for training on the embedded toy set: a
+            schedule that learns in minutes on a CPU. Component options here apply where the chosen
+            component takes them.
     """
 
     name: str
     summary: str
     paper: str
-    data_mode: Slot
-    generator: Slot
-    discriminator: Slot
-    adversarial_loss: Slot
-    step: type["Step"]
-    aux_losses: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    slots: Mapping[str, Slot]
+    networks: tuple[Network, ...]
+    step: str | type
+    data_modes: tuple[str, ...]
+    inference: Mapping[str, str]
+    aux: Mapping[str, AuxLoss] = dataclasses.field(default_factory=dict)
     hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    optimizer_lr: Mapping[str, str] = dataclasses.field(default_factory=dict)
     toy: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
-    def slots(self) -> dict[str, Slot]:
-        """The slots by role, in the order the CLI shows them."""
-        return {
-            "generator": self.generator,
-            "discriminator": self.discriminator,
-            "adversarial_loss": self.adversarial_loss,
-            "data_mode": self.data_mode,
-        }
+    def __post_init__(self) -> None:
+        names = [n.name for n in self.networks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"recipe {self.name!r} declares a network twice: {names}")
+        for net in self.networks:
+            if net.slot not in self.slots:
+                raise ValueError(f"recipe {self.name!r}: network {net.name!r} comes from slot {net.slot!r}, "
+                                 f"which it does not declare ({', '.join(self.slots)})")
+        for direction, net in self.inference.items():
+            if net not in names:
+                raise ValueError(f"recipe {self.name!r}: inference {direction!r} names unknown network {net!r}")
+        if not self.data_modes:
+            raise ValueError(f"recipe {self.name!r} names no data mode")
 
-
-class Step:
-    """One training iteration; subclasses implement :meth:`train_step` and what to show and score.
-
-    Class attributes declare what the engine must build:
-
-    - ``generator_input``: ``"image"`` (translation) or ``"noise"``.
-    - ``optimizer_groups``: optimizer name -> the networks it updates.
-    """
-
-    generator_input: ClassVar[str] = "image"
-    optimizer_groups: ClassVar[dict[str, tuple[str, ...]]] = {}
-
-    def __init__(self, *, nets: dict[str, nn.Module], adversarial: AdversarialLoss,
-                 aux: dict[str, tuple[Callable[[Tensor, Tensor], Tensor], float]],
-                 optimizers: dict[str, torch.optim.Optimizer], hparams: Mapping[str, Any],
-                 device: torch.device) -> None:
-        self.nets, self.adversarial, self.aux = nets, adversarial, aux
-        self.optimizers, self.hparams, self.device = optimizers, hparams, device
-        self.iteration = 0
-
-    # -- what the engine asks ------------------------------------------------------------------
-
-    @staticmethod
-    def discriminator_channels(in_channels: int, out_channels: int) -> int:
-        """Channels the discriminator sees (conditional discriminators see input and output)."""
-        return out_channels
-
-    def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
-        """Run one iteration on a batch already on the device; return scalar logs."""
-        raise NotImplementedError
-
-    def sample_rows(self, fixed: dict[str, Any]) -> list[Tensor]:
-        """Rows of images (each (N, C, H, W) in [-1, 1]) for the sample grid of fixed inputs."""
-        raise NotImplementedError
-
-    def inference(self, direction: str = "AtoB") -> Callable[..., Tensor]:
-        """The model as a function: ``f(inputs)`` for translation, ``f(n)`` for sampling.
-
-        ``AtoB`` goes from the input side to the target side as trained (the data's ``direction``
-        already decided which domain is the input); ``BtoA`` goes back, where the recipe can."""
-        raise NotImplementedError
-
-    def state_dict(self) -> dict[str, Any]:
-        """Extra state to checkpoint (image pools, ...)."""
-        return {"iteration": self.iteration}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.iteration = int(state["iteration"])
-
-    # -- helpers for subclasses ----------------------------------------------------------------
+    def step_class(self) -> type:
+        """The step class, imported on first use."""
+        return load_reference(self.step)
 
     @property
-    def generator_turn(self) -> bool:
-        """Whether this iteration updates the generator (a critic may take several steps per one)."""
-        return self.iteration % max(1, self.adversarial.critic_steps) == 0
+    def groups(self) -> list[str]:
+        """The optimizer groups, in the order their networks are declared."""
+        return list(dict.fromkeys(n.group for n in self.networks if n.group))
 
-    @staticmethod
-    def requires_grad(nets: Iterable[nn.Module], flag: bool) -> None:
-        """Freeze or unfreeze networks (discriminators are frozen during the generator's update)."""
-        for net in nets:
-            for p in net.parameters():
-                p.requires_grad_(flag)
-
-    @contextlib.contextmanager
-    def frozen(self, *nets: nn.Module):
-        """Discriminators take no gradient inside (during the generator's update), and do again after."""
-        self.requires_grad(nets, False)
-        try:
-            yield
-        finally:
-            self.requires_grad(nets, True)
-
-    def update(self, group: str, loss: Tensor) -> None:
-        """One optimizer step of ``group`` on ``loss``."""
-        optimizer = self.optimizers[group]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
-    def discriminator_loss(self, disc: nn.Module, real: Tensor, fake: Tensor, *, scale: float = 0.5) -> Tensor:
-        """The adversarial loss on real and (detached) fake inputs, times ``scale`` (the reference
-        halves it to slow the discriminator), plus the loss's penalty."""
-        fake = fake.detach()
-        loss = scale * self.adversarial.discriminator_loss(disc(real), disc(fake))
-        return loss + self.adversarial.penalty(disc, real, fake)
-
-    def weighted(self, name: str, output: Tensor, target: Tensor, *, scale: float = 1.0) -> Tensor:
-        """An auxiliary loss times its weight (and ``scale``); zero when the recipe's weight is 0."""
-        loss, weight = self.aux[name]
-        if weight * scale == 0:
-            return output.new_zeros(())
-        return loss(output, target) * weight * scale
-
-    def has_aux(self, name: str) -> bool:
-        return name in self.aux and self.aux[name][1] != 0
-
-    def eval_mode(self):
-        """A context in which every network is in eval mode (restored afterwards)."""
-        return _EvalMode(self.nets.values())
-
-
-class _EvalMode:
-    def __init__(self, nets: Iterable[nn.Module]) -> None:
-        self.nets = list(nets)
-        self.modes: list[bool] = []
-
-    def __enter__(self) -> None:
-        self.modes = [n.training for n in self.nets]
-        for n in self.nets:
-            n.eval()
-
-    def __exit__(self, *exc: Any) -> None:
-        for n, mode in zip(self.nets, self.modes):
-            n.train(mode)
+    def networks_of(self, slot: str) -> list[str]:
+        return [n.name for n in self.networks if n.slot == slot]

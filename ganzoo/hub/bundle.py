@@ -22,7 +22,8 @@ from typing import Any, Mapping
 from ganzoo.errors import GanzooError, UnknownComponentError
 
 FORMAT = "ganzoo-bundle"
-FORMAT_VERSION = 1
+#: 2: ``training.config`` is a run specification of format 2 (1: ganzoo 0.1.0's untyped config).
+FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 CARD_FILE = "README.md"
 SAMPLES_FILE = "samples.png"
@@ -58,41 +59,50 @@ def domains_of(spec: str, *, direction: str = "AtoB") -> dict[str, str]:
     return {"A": b, "B": a} if direction == "BtoA" else {"A": a, "B": b}
 
 
-def bundle_config_from_run(run_config: Mapping[str, Any], *, metrics: Mapping[str, Any] | None = None,
+def bundle_config_from_run(spec: Any, *, metrics: Mapping[str, Any] | None = None,
                            step: int | None = None) -> dict[str, Any]:
-    """The bundle config of a run: networks from its components, domains and sizes from its data."""
-    from ganzoo.train.build import network_names
-    from ganzoo.train.config import get_recipe
+    """The bundle config of a run: a projection of its :class:`~ganzoo.train.spec.RunSpec`.
 
-    components, data = run_config["components"], run_config["data"]
+    It needs no plugin at all: which network translates which way (or samples), and which plugin
+    provides each network, are in the specification. Networks a recipe builds for training alone (a ``module`` such as CUT's
+    feature sampler) stay out of the bundle.
+    """
+    data = spec.data
     networks = {}
-    for net, role in network_names(dict(run_config)).items():
-        spec = network_spec(role, components[role]["name"], components[role]["options"])
-        networks[net] = {**spec, "file": weights_file(net)}
-    generators = [n for n, spec in networks.items() if spec["role"] == "generator"]
-    generator_input = get_recipe(run_config["recipe"]).step.generator_input
+    for net, net_spec in spec.networks.items():
+        if net_spec.role not in ("generator", "discriminator"):
+            continue
+        c = spec.components[net_spec.slot]
+        networks[net] = {"role": net_spec.role, "name": c.name, "options": dict(c.options), "plugin": c.plugin,
+                         "distribution": c.distribution, "plugin_version": _plugin_version(spec, c.plugin),
+                         "file": weights_file(net)}
+    noise = "sample" in spec.inference
     config: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "library_name": "ganzoo",
-        "recipe": run_config["recipe"],
-        "generator_input": generator_input,
+        "recipe": spec.recipe,
+        "generator_input": "noise" if noise else "image",
         "networks": networks,
-        "image_size": data["image_size"],
-        "channels": {"A": data["in_channels"], "B": data["out_channels"]},
+        "image_size": data.image_size,
+        "channels": {"A": data.in_channels, "B": data.out_channels},
         "normalization": dict(NORMALIZATION),
         "metrics": dict(metrics or {}),
-        "training": {"data": data["spec"], "steps": step if step is not None else run_config["train"]["steps"],
-                     "config": dict(run_config)},
-        "versions": dict(run_config.get("versions", {})),
+        "training": {"data": data.source, "steps": step if step is not None else spec.train.steps,
+                     "config": spec.to_json()},
+        "versions": dict(spec.versions),
     }
-    if generator_input == "noise":
-        config["domains"] = {"images": Path(data["spec"].removeprefix("toy:").rstrip("/")).name}
-        config["sampler"] = generators[0]
+    if noise:
+        config["domains"] = {"images": Path(data.source.removeprefix("toy:").rstrip("/")).name}
+        config["sampler"] = spec.inference["sample"]
     else:
-        config["domains"] = domains_of(data["spec"], direction=data["options"].get("direction", "AtoB"))
-        config["directions"] = dict(zip(("AtoB", "BtoA"), generators))
+        config["domains"] = domains_of(data.source, direction=data.direction)
+        config["directions"] = {d: spec.inference[d] for d in ("AtoB", "BtoA") if d in spec.inference}
     return config
+
+
+def _plugin_version(spec: Any, plugin: str) -> str:
+    return spec.versions.get("ganzoo" if plugin == "ganzoo" else f"plugin:{plugin}", "")
 
 
 def check_bundle_config(config: Any, *, where: str) -> dict[str, Any]:

@@ -75,17 +75,31 @@ def _metrics(config: Mapping[str, Any]) -> list[str]:
 
 
 def _training(config: Mapping[str, Any]) -> list[str]:
+    from ganzoo.errors import GanzooError
+    from ganzoo.train.spec import from_json
+
     training = config.get("training") or {}
-    run = training.get("config")
-    if not run:
+    if not training.get("config"):
         return []
-    c = run["components"]
-    command = (f"ganzoo run {run['recipe']} --gen {c['generator']['name']} --disc {c['discriminator']['name']} "
-               f"--loss {c['adversarial_loss']['name']} --data {run['data']['spec']} --steps {run['train']['steps']}")
+    try:
+        spec = from_json(training["config"], where="training.config")
+    except GanzooError:
+        return []
     return ["## Training", "", f"Trained for {training.get('steps')} steps on `{training.get('data')}`:", "",
-            "```bash", command, "```", "",
+            "```bash", retrain_command(spec), "```", "",
             "The exact configuration (every option, hyper-parameter and seed) is under `training.config` in "
-            "config.json; `ganzoo run " + run["recipe"] + " --config config.json` repeats it.", ""]
+            "config.json; `ganzoo run " + spec.recipe + " --config config.json` repeats it.", ""]
+
+
+def retrain_command(spec: Any) -> str:
+    """The ``ganzoo run`` line that trains the same components for as long (a toy run keeps its toy schedule)."""
+    flags = {"generator": "--gen", "discriminator": "--disc", "loss": "--loss"}
+    parts = [f"ganzoo run {spec.recipe}"]
+    parts += [f"{flags.get(role, '--' + role)} {c.name}" for role, c in spec.components.items()]
+    if not spec.data.toy:
+        parts.append(f"--data {spec.data.source}")
+    parts.append(f"--steps {spec.train.steps}" if spec.train.steps else f"--epochs {spec.train.epochs}")
+    return " ".join(parts)
 
 
 def _provenance(config: Mapping[str, Any]) -> list[str]:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import GanzooError, first_line
-from ganzoo.hub.bundle import (CONFIG_FILE, SAMPLES_FILE, BundleError, bundle_config_from_run, read_config,
-                               weights_file)
+from ganzoo.hub.bundle import (CONFIG_FILE, SAMPLES_FILE, BundleError, bundle_config_from_run, check_bundle_config,
+                               read_config, weights_file)
 
 HUB_PREFIX = "hf-hub:"
 REFERENCE_PREFIX = "reference:"
@@ -70,7 +70,7 @@ class RunFolder(ModelSource):
             raise GanzooError(f"{folder} has no checkpoint yet")
 
     def config(self) -> dict[str, Any]:
-        from ganzoo.train.runs import load_config
+        from ganzoo.train.run import load_spec
 
         scores_path = self.folder / "scores.json"
         metrics: dict[str, Any] = {}
@@ -80,7 +80,8 @@ class RunFolder(ModelSource):
             except ValueError:
                 metrics = {}
         step = int(self.checkpoint.name.removeprefix("step-"))
-        return bundle_config_from_run(load_config(self.folder), metrics=metrics, step=step)
+        config = bundle_config_from_run(load_spec(self.folder), metrics=metrics, step=step)
+        return check_bundle_config(config, where=self.description)
 
     def weights(self, network: str) -> Path:
         path = self.checkpoint / weights_file(network)
@@ -176,6 +177,6 @@ def open_source(source: str | Path, *, revision: str | None = None, cache_dir: s
         head = json.loads(config_path.read_text())
     except ValueError as exc:
         raise GanzooError(f"{config_path} is not valid JSON: {exc}") from exc
-    if isinstance(head, dict) and "components" in head:
+    if isinstance(head, dict) and ("components" in head or head.get("format") == "ganzoo-run"):
         return RunFolder(folder)
     return BundleFolder(folder)

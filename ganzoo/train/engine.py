@@ -1,5 +1,10 @@
 """The training loop every recipe shares: device, seeds, data, schedules, progress, logging, samples,
-checkpoints, resume, Ctrl-C and divergence handling. A new recipe gets all of it by declaring a step.
+checkpoints, resume, Ctrl-C and divergence handling, and the event hooks loggers implement. A new recipe
+gets all of it by declaring a step.
+
+The step returns scalar tensors; the loop adds them up on the device and turns them into numbers only
+at the logging interval (and before a checkpoint), where it also checks they are finite: no host-device
+synchronisation on every iteration.
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import torch
+from torch import Tensor
 from torch.utils.data import Sampler
 
 from ganzoo.data.loader import make_loader
 from ganzoo.errors import GanzooError
 from ganzoo.train import build, checkpoint, report
-from ganzoo.train.config import steps_for_epochs
+from ganzoo.train.config import get_recipe, steps_for_epochs
+from ganzoo.train.events import Events
+from ganzoo.train.run import Run
 from ganzoo.train.schedules import make_scheduler
+from ganzoo.train.spec import RunSpec
 
 
 class TrainingDiverged(GanzooError):
@@ -105,71 +114,69 @@ class _StopRequests:
             signal.signal(sig, handler)
 
 
-class Trainer:
-    """Runs (or resumes) one training run in ``run_dir`` from its resolved configuration."""
+def _recipe_of(spec: RunSpec) -> Any:
+    """The run's recipe, or an error that names what to install when its plugin is missing."""
+    from ganzoo.errors import UnknownComponentError
 
-    def __init__(self, config: dict[str, Any], run_dir: Path, *, progress: bool = True) -> None:
-        self.config, self.run_dir, self.progress = config, Path(run_dir), progress
-        self.recipe = build.recipe_of(config)
-        train = config["train"]
-        self.device = choose_device(train["device"])
-        seed_everything(int(train["seed"]), deterministic=bool(train["deterministic"]))
-        self.nets = build.build_networks(config, device=self.device)
-        self.adversarial, self.aux = build.build_losses(config, device=self.device)
-        self.optimizers = build.build_optimizers(self.recipe, config, self.nets)
-        self.step = self.recipe.step(nets=self.nets, adversarial=self.adversarial, aux=self.aux,
-                                     optimizers=self.optimizers, hparams=config["hparams"], device=self.device)
+    try:
+        return get_recipe(spec.recipe)
+    except UnknownComponentError as exc:
+        install = f": pip install {spec.recipe_distribution}" if spec.recipe_distribution else ""
+        raise GanzooError(f"training needs the recipe {spec.recipe!r}, which no installed plugin provides{install}") from exc
+
+
+class Trainer:
+    """Runs (or resumes) one training run in ``run_dir`` from its specification."""
+
+    def __init__(self, spec: RunSpec, run_dir: Path, *, progress: bool = True) -> None:
+        self.spec, self.run_dir, self.progress = spec, Path(run_dir), progress
+        self.recipe = _recipe_of(spec)
+        train = spec.train
+        self.device = choose_device(train.device)
+        self.events = Events(train.loggers)
+        seed_everything(train.seed, deterministic=train.deterministic)
+        self.nets = build.build_networks(spec, device=self.device)
+        self.adversarial, self.aux = build.build_losses(spec, device=self.device)
+        self.optimizers = build.build_optimizers(spec, self.nets)
+        self.step = self.recipe.step_class()(nets=self.nets, adversarial=self.adversarial, aux=self.aux,
+                                             optimizers=self.optimizers, hparams=spec.hparams, device=self.device,
+                                             inference=spec.inference)
         # Image sides the networks take (4 for ResNets, 2**num_downs for U-Nets): the data rounds to it.
         self.size_multiple = max(getattr(n, "size_multiple", 1) for n in self.nets.values())
-        self.dataset = build.build_dataset(config, size_multiple=self.size_multiple)
-        self.batch_size = min(int(config["hparams"]["batch_size"]), len(self.dataset))
+        self.dataset = build.build_dataset(spec, size_multiple=self.size_multiple)
+        self.batch_size = min(train.batch_size, len(self.dataset))
         self.batches_per_epoch = max(1, len(self.dataset) // self.batch_size)
-        self.total_steps = int(train["steps"] or steps_for_epochs(int(train["epochs"]), len(self.dataset), self.batch_size))
-        hp = config["hparams"]
-        self.schedulers = {name: make_scheduler(opt, policy=hp.get("lr_policy", "linear"), total_steps=self.total_steps,
-                                                decay_start=hp.get("decay_start", 0.5))
+        self.total_steps = int(train.steps or steps_for_epochs(int(train.epochs or 1), len(self.dataset), self.batch_size))
+        self.schedulers = {name: make_scheduler(opt, policy=train.lr_policy, total_steps=self.total_steps,
+                                                decay_start=train.decay_start)
                            for name, opt in self.optimizers.items()}
-        self.sampler = ResumableSampler(len(self.dataset), seed=int(train["seed"]))
+        self.sampler = ResumableSampler(len(self.dataset), seed=train.seed)
         # The loader's own generator (re-seeded each epoch) seeds its workers: creating an iterator then
         # draws nothing from the global RNG, so a resumed run's random numbers match the uninterrupted run's.
         self.loader_rng = torch.Generator()
         self.loader = make_loader(self.dataset, batch_size=self.batch_size, sampler=self.sampler,
                                   generator=self.loader_rng, persistent=False, device=self.device,
-                                  workers=None if train["workers"] is None else int(train["workers"]))
-        self.fixed = self._fixed_inputs()
+                                  workers=train.workers)
+        test = build.build_test_dataset(spec, size_multiple=self.size_multiple)
+        self.fixed = self.step.fixed_inputs(test)
         self.toy = self._toy()
-        self.scores: dict[str, Any] = {}
+        self.run = Run(run_dir=self.run_dir, spec=spec, total_steps=self.total_steps)
         self.start_step = 0
         self.checkpoints = self.run_dir / "checkpoints"
         checkpoint.clean_staging(self.checkpoints)
         self.metrics = report.MetricsLog(self.run_dir / "metrics.csv")
-        self.writer = self._tensorboard()
+        self._sums: dict[str, Tensor] = {}
+        self._count = 0
 
-    # -- set-up helpers ------------------------------------------------------------------------
-
-    def _fixed_inputs(self) -> dict[str, Any]:
-        """The same few inputs for every sample grid, so progress can be compared by eye."""
-        if self.recipe.step.generator_input == "noise":
-            generator = torch.Generator().manual_seed(1234)
-            gen = next(iter(self.nets.values()))
-            return {"noise": torch.randn(16, gen.nz, 1, 1, generator=generator).to(self.device)}
-        test = build.build_test_dataset(self.config, size_multiple=self.size_multiple)
-        items = [test[i] for i in range(min(6, len(test)))]
-        return _to_device({k: torch.stack([it[k] for it in items]) for k in ("A", "B")}, self.device)
+    @property
+    def scores(self) -> dict[str, Any]:
+        return self.run.scores
 
     def _toy(self):
-        if not self.config["data"]["toy"]:
-            return None
-        from ganzoo.data.sources import toy_set
+        """The embedded toy set the run trains on, whose scorer knows the right answers (None for real data)."""
+        from ganzoo.data.sources import resolve_data
 
-        return toy_set(self.config["data"]["spec"])
-
-    def _tensorboard(self):
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            return None
-        return SummaryWriter(str(self.run_dir / "tensorboard"))
+        return resolve_data(self.spec.data.source, mode=self.spec.data.mode).toy
 
     # -- scoring, samples, checkpoints ---------------------------------------------------------
 
@@ -179,18 +186,25 @@ class Trainer:
             return None
         with self.step.eval_mode(), torch.no_grad():
             fn = self.step.inference("AtoB")  # from the input side to the target side, as trained
-            model = (lambda x: fn(x.to(self.device)).cpu()) if self.toy.mode != "single" else (lambda n: fn(n).cpu())
-            scores = self.toy.score(model, image_size=self.config["data"]["image_size"],
-                                    direction=self.config["data"]["options"].get("direction", "AtoB"),
-                                    n=int(self.config["train"]["score_samples"]))
+            device = self.device
+
+            def model(x: Any) -> Tensor:
+                return fn(x.to(device) if isinstance(x, Tensor) else x).cpu()
+
+            scores = self.toy.score(model, image_size=self.spec.data.image_size, direction=self.spec.data.direction,
+                                    n=self.spec.train.score_samples)
         return {k: round(v, 4) for k, v in scores.items()}
 
     def save_samples(self, step: int) -> Path:
         with self.step.eval_mode(), torch.no_grad():
             rows = self.step.sample_rows(self.fixed)
-        return report.save_grid(rows, self.run_dir / "samples" / f"step-{step:06d}.png")
+        path = report.save_grid(rows, self.run_dir / "samples" / f"step-{step:06d}.png")
+        self.events.notify("ganzoo_samples", run=self.run, step=step, path=path)
+        return path
 
     def save_checkpoint(self, step: int) -> Path:
+        if self._sums:
+            self._means(step)  # never checkpoint after a loss went non-finite
         state = {
             "step": step,
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
@@ -199,8 +213,9 @@ class Trainer:
             "rng": checkpoint.rng_state(),
             "scores": {k: v for k, v in self.scores.items() if k == "untrained"},
         }
-        return checkpoint.save_checkpoint(self.checkpoints, step, self.nets, state,
-                                          keep=int(self.config["train"]["keep_checkpoints"]))
+        path = checkpoint.save_checkpoint(self.checkpoints, step, self.nets, state, keep=self.spec.train.keep_checkpoints)
+        self.events.notify("ganzoo_checkpoint", run=self.run, step=step, path=path)
+        return path
 
     def resume(self) -> int:
         """Load the latest checkpoint; return the step it was taken at."""
@@ -226,85 +241,113 @@ class Trainer:
         epoch, skip = divmod(start, self.batches_per_epoch)
         while True:
             self.sampler.set_position(epoch, skip * self.batch_size)
-            self.loader_rng.manual_seed(int(self.config["train"]["seed"]) * 7919 + epoch)
+            self.loader_rng.manual_seed(self.spec.train.seed * 7919 + epoch)
             for batch in self.loader:
                 yield batch
             epoch, skip = epoch + 1, 0
 
     def _intervals(self) -> tuple[int, int, int]:
-        train = self.config["train"]
-        total = self.total_steps
-        log_every = max(1, min(int(train["log_every"]), total))
-        sample_every = int(train["sample_every"] or max(1, math.ceil(total / 5)))
-        checkpoint_every = int(train["checkpoint_every"] or max(1, math.ceil(total / 2)))
+        train, total = self.spec.train, self.total_steps
+        log_every = max(1, min(train.log_every, total))
+        sample_every = train.sample_every or max(1, math.ceil(total / 5))
+        checkpoint_every = train.checkpoint_every or max(1, math.ceil(total / 2))
         return log_every, sample_every, checkpoint_every
 
-    def run(self) -> dict[str, Any]:
-        """Train to the end (from ``start_step``); returns the summary also written to scores.json."""
+    def run_training(self) -> Run:
+        """Train to the end (from ``start_step``); returns the :class:`Run` also summarised in scores.json."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "config.json").write_text(json.dumps(self.spec.to_json(), indent=2) + "\n")
+        self.events.start()
+        status, error = "failed", None
+        try:
+            self.events.notify("ganzoo_run_start", run=self.run)
+            self._loop()
+            status = "completed"
+        except TrainingInterrupted as exc:
+            status, error = "interrupted", exc
+            raise
+        except TrainingDiverged as exc:
+            status, error = "diverged", exc
+            raise
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self.events.notify("ganzoo_run_end", run=self.run, status=status, error=error)
+            self.events.stop()
+        return self.run
+
+    def _loop(self) -> None:
         from tqdm.auto import tqdm
 
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "config.json").write_text(json.dumps(self.config, indent=2, default=str))
         if self.start_step == 0 and self.toy is not None:
             self.scores["untrained"] = self.score()
         log_every, sample_every, checkpoint_every = self._intervals()
         if self.start_step == 0:
             self.save_samples(0)
-        sums: dict[str, float] = {}
-        counts: dict[str, int] = {}
-        started, images = time.perf_counter(), 0
-        bar = tqdm(total=self.total_steps, initial=self.start_step, disable=not self.progress, unit="step",
-                   desc=f"{self.config['recipe']}", dynamic_ncols=True)
+        self._started, self._images = time.perf_counter(), 0
+        self._bar = tqdm(total=self.total_steps, initial=self.start_step, disable=not self.progress, unit="step",
+                         desc=self.spec.recipe, dynamic_ncols=True)
         batches = self._batches(self.start_step)
         with _StopRequests() as stop:
             for step in range(self.start_step + 1, self.total_steps + 1):
                 batch = _to_device(next(batches), self.device)
                 logs = self.step.train_step(batch)
                 self.step.iteration += 1
-                self._check_finite(logs, step)
                 for sched in self.schedulers.values():
                     if not isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
                         sched.step()
-                for key, value in logs.items():
-                    sums[key] = sums.get(key, 0.0) + value
-                    counts[key] = counts.get(key, 0) + 1
-                images += self.batch_size
-                rate = images / max(1e-9, time.perf_counter() - started)
-                bar.set_postfix({**{k: f"{v:.3f}" for k, v in logs.items()}, "img/s": f"{rate:.1f}"}, refresh=False)
-                bar.update(1)
+                self._accumulate(logs)
+                self._images += self.batch_size
+                self._bar.update(1)
                 if step % log_every == 0 or step == self.total_steps:
-                    self._log(step, {k: v / counts[k] for k, v in sums.items()}, rate)
-                    sums, counts = {}, {}
+                    self._flush(step)
                 if step % sample_every == 0 or step == self.total_steps:
                     self.save_samples(step)
-                    report.write_index(self.run_dir, config=self.config, scores=self.scores)
+                    report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
                 if step % checkpoint_every == 0 and step != self.total_steps:
                     self.save_checkpoint(step)
                 if stop.requested and step != self.total_steps:
-                    bar.close()
+                    self._bar.close()
                     path = self.save_checkpoint(step)
-                    report.write_index(self.run_dir, config=self.config, scores=self.scores)
+                    report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
                     raise TrainingInterrupted(f"interrupted at step {step}; saved {path}; "
                                               f"continue with: ganzoo run --resume {self.run_dir}")
-        bar.close()
+        self._bar.close()
         self.save_checkpoint(self.total_steps)
         if self.toy is not None:
             self.scores["trained"] = self.score()
+            self.events.notify("ganzoo_evaluation", run=self.run, step=self.total_steps, scores=dict(self.scores))
         summary = {"steps": self.total_steps, "run_dir": str(self.run_dir), "scores": self.scores,
                    "samples": str(self.run_dir / "samples")}
         (self.run_dir / "scores.json").write_text(json.dumps(summary, indent=2))
-        report.write_index(self.run_dir, config=self.config, scores=self.scores)
-        if self.writer is not None:
-            self.writer.close()
-        return summary
+        report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
 
-    def _check_finite(self, logs: dict[str, float], step: int) -> None:
+    def _accumulate(self, logs: dict[str, Tensor]) -> None:
         for key, value in logs.items():
+            value = value.detach() if isinstance(value, Tensor) else torch.tensor(float(value))
+            self._sums[key] = self._sums[key] + value if key in self._sums else value.clone()
+        self._count += 1
+
+    def _means(self, step: int) -> dict[str, float]:
+        """The summed losses as means (one synchronisation), checked to be finite."""
+        means = {k: float(v) / self._count for k, v in self._sums.items()}
+        for key, value in means.items():
             if not math.isfinite(value):
                 latest = checkpoint.latest_checkpoint(self.checkpoints)
                 kept = f"the last good checkpoint is {latest}" if latest else "no checkpoint was written yet"
-                raise TrainingDiverged(f"loss {key} became {value} at step {step}; stopped, {kept} "
-                                       "(try a lower --lr)")
+                raise TrainingDiverged(f"loss {key} became {value} by step {step}; stopped, {kept} (try a lower --lr)")
+        return means
+
+    def _flush(self, step: int) -> None:
+        """Log a row of the means since the last one."""
+        if not self._sums:
+            return
+        means = self._means(step)
+        self._sums, self._count = {}, 0
+        rate = self._images / max(1e-9, time.perf_counter() - self._started)
+        self._bar.set_postfix({**{k: f"{v:.3f}" for k, v in means.items()}, "img/s": f"{rate:.1f}"}, refresh=False)
+        self._log(step, means, rate)
 
     def _log(self, step: int, means: dict[str, float], rate: float) -> None:
         lrs = {f"lr_{name}": opt.param_groups[0]["lr"] for name, opt in self.optimizers.items()}
@@ -313,8 +356,5 @@ class Trainer:
         self.metrics.append(row)
         for sched in self.schedulers.values():
             if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                sched.step(sum(v for k, v in means.items() if k.startswith("G_")))
-        if self.writer is not None:
-            for key, value in row.items():
-                if key != "step":
-                    self.writer.add_scalar(key, value, step)
+                sched.step(self.step.monitor(means))
+        self.events.notify("ganzoo_log", run=self.run, step=step, metrics=row)

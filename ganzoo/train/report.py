@@ -98,7 +98,7 @@ def _svg_chart(rows: list[dict[str, str]], keys: list[str], *, width: int = 640,
     return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{axis}{"".join(lines)}</svg>'
 
 
-def write_index(run_dir: Path, *, config: dict[str, Any], scores: dict[str, Any]) -> Path:
+def write_index(run_dir: Path, *, spec: Any, scores: dict[str, Any]) -> Path:
     """index.html: the run's settings, scores, loss curves and every sample grid, newest first."""
     rows = MetricsLog(run_dir / "metrics.csv").rows()
     loss_keys = [k for k in (rows[0].keys() if rows else []) if k not in ("step", "epoch", "images_per_s")
@@ -107,9 +107,7 @@ def write_index(run_dir: Path, *, config: dict[str, Any], scores: dict[str, Any]
     score_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(v))}</td></tr>" for k, v in scores.items())
     images = "".join(f'<figure><img src="samples/{g.name}" alt="{g.stem}"><figcaption>{g.stem}</figcaption></figure>'
                      for g in grids)
-    components = config["components"]
-    title = f"{config['recipe']}: {components['generator']['name']} / {components['discriminator']['name']} / " \
-            f"{components['adversarial_loss']['name']} on {config['data']['spec']}"
+    title = f"{spec.recipe}: {' / '.join(c.name for c in spec.components.values())} on {spec.data.source}"
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:2em}} img{{image-rendering:pixelated;width:100%;max-width:720px}}
@@ -118,7 +116,7 @@ figure{{margin:1em 0}} table{{border-collapse:collapse}} th,td{{padding:2px 8px;
 <h2>Scores</h2><table>{score_rows or "<tr><td>none yet</td></tr>"}</table>
 <h2>Losses</h2>{_svg_chart(rows, loss_keys)}
 <h2>Samples</h2>{images or "<p>No samples yet.</p>"}
-<h2>Configuration</h2><pre>{html.escape(json.dumps(config, indent=2))}</pre>
+<h2>Configuration</h2><pre>{html.escape(json.dumps(spec.to_json(), indent=2))}</pre>
 </body></html>
 """
     path = run_dir / "index.html"

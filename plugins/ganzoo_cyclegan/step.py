@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from ganzoo.recipe import Step
-from ganzoo.train.pool import ImagePool
+from ganzoo import ImagePool, Step
 
 
 class CycleGANStep(Step):
     """G_AB: A -> B and G_BA: B -> A; D_B judges B images, D_A judges A images."""
-
-    optimizer_groups = {"G": ("gen_ab", "gen_ba"), "D": ("disc_a", "disc_b")}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         size = int(self.hparams.get("pool_size", 50))
         self.pool_a, self.pool_b = ImagePool(size), ImagePool(size)
 
-    def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
+    def train_step(self, batch: dict[str, Any]) -> dict[str, Tensor]:
         real_a, real_b = batch["A"], batch["B"]
         g_ab, g_ba, d_a, d_b = (self.nets[k] for k in ("gen_ab", "gen_ba", "disc_a", "disc_b"))
-        logs: dict[str, float] = {}
+        logs: dict[str, Tensor] = {}
         turn = self.generator_turn
         with torch.set_grad_enabled(turn):
             fake_b, fake_a = g_ab(real_a), g_ba(real_b)
@@ -32,11 +29,11 @@ class CycleGANStep(Step):
             with self.frozen(d_a, d_b):
                 losses = self._generator_losses(real_a, real_b, fake_a, fake_b)
                 self.update("G", sum(losses.values()))
-            logs.update({k: v.item() for k, v in losses.items()})
+            logs.update({k: v.detach() for k, v in losses.items()})
         loss_d_b = self.discriminator_loss(d_b, real_b, self.pool_b.query(fake_b))
         loss_d_a = self.discriminator_loss(d_a, real_a, self.pool_a.query(fake_a))
         self.update("D", loss_d_a + loss_d_b)
-        logs.update({"D_A": loss_d_a.item(), "D_B": loss_d_b.item()})
+        logs.update({"D_A": loss_d_a.detach(), "D_B": loss_d_b.detach()})
         return logs
 
     def _generator_losses(self, real_a: Tensor, real_b: Tensor, fake_a: Tensor, fake_b: Tensor) -> dict[str, Tensor]:
@@ -48,7 +45,8 @@ class CycleGANStep(Step):
             "G_cycle_B": self.weighted("cycle", g_ab(fake_a), real_b),
         }
         if self.has_aux("identity") and real_a.shape[1] == real_b.shape[1]:
-            cycle_weight = self.aux["cycle"][1] if "cycle" in self.aux else 1.0
+            # The reference scales identity by the cycle weight (lambda_identity * lambda_A).
+            cycle_weight = self.aux["cycle"].weight if "cycle" in self.aux else 1.0
             losses["G_idt_A"] = self.weighted("identity", g_ab(real_b), real_b, scale=cycle_weight)
             losses["G_idt_B"] = self.weighted("identity", g_ba(real_a), real_a, scale=cycle_weight)
         return losses
@@ -59,8 +57,9 @@ class CycleGANStep(Step):
         fake_b, fake_a = g_ab(real_a), g_ba(real_b)
         return [real_a, fake_b, g_ba(fake_b), real_b, fake_a, g_ab(fake_a)]
 
-    def inference(self, direction: str = "AtoB") -> Callable[[Tensor], Tensor]:
-        return self.nets["gen_ab" if direction == "AtoB" else "gen_ba"]
+    def monitor(self, means: dict[str, float]) -> float:
+        """The generators' losses (what a plateau schedule should watch)."""
+        return sum(v for k, v in means.items() if k.startswith("G_"))
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "pool_a": self.pool_a.state_dict(), "pool_b": self.pool_b.state_dict()}

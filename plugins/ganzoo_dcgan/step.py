@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from ganzoo.recipe import Step
+from ganzoo import Step
 
 
 class DCGANStep(Step):
     """G: noise -> image; D: image -> logit."""
 
-    generator_input = "noise"
-    optimizer_groups = {"G": ("gen",), "D": ("disc",)}
+    #: A 4x4 grid of samples.
+    grid_size = 16
 
-    def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
+    def train_step(self, batch: dict[str, Any]) -> dict[str, Tensor]:
         real = batch["image"]
         gen, disc = self.nets["gen"], self.nets["disc"]
         turn = self.generator_turn
@@ -24,25 +24,20 @@ class DCGANStep(Step):
             fake = gen(gen.noise(real.shape[0], device=real.device))
         loss_d = self.discriminator_loss(disc, real, fake, scale=1.0)
         self.update("D", loss_d)
-        logs = {"D": loss_d.item()}
+        logs = {"D": loss_d.detach()}
         if turn:
             with self.frozen(disc):
                 loss_g = self.adversarial.generator_loss(disc(fake))
                 self.update("G", loss_g)
-            logs["G_gan"] = loss_g.item()
+            logs["G_gan"] = loss_g.detach()
         return logs
+
+    def fixed_inputs(self, data: Any) -> dict[str, Any]:
+        """Seeded noise: the same 16 samples at every grid."""
+        gen = self.nets["gen"]
+        return {"noise": gen.noise(self.grid_size, generator=torch.Generator().manual_seed(1234)).to(self.device)}
 
     def sample_rows(self, fixed: dict[str, Any]) -> list[Tensor]:
         images = self.nets["gen"](fixed["noise"])
         side = max(1, int(len(images) ** 0.5))
         return [images[i:i + side] for i in range(0, side * side, side)]
-
-    def inference(self, direction: str = "AtoB") -> Callable[[int], Tensor]:
-        gen = self.nets["gen"]
-        device = next(gen.parameters()).device
-
-        def sample(n: int, *, seed: int = 0) -> Tensor:
-            noise = gen.noise(n, generator=torch.Generator().manual_seed(seed)).to(device)
-            return gen(noise)
-
-        return sample

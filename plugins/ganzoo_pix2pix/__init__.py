@@ -3,29 +3,33 @@
 Isola, Zhu, Zhou, Efros, "Image-to-Image Translation with Conditional Adversarial Networks", CVPR 2017
 (https://arxiv.org/abs/1611.07004). The paper's settings: a U-Net 256 generator with dropout and batch
 norm, a 70x70 PatchGAN that sees input and output together, the original GAN loss, L1 weight 100,
-batch size 1, Adam 2e-4 with beta1 0.5.
+batch size 1, Adam 2e-4 with beta1 0.5. This module imports no torch (the step is named by reference).
 """
 
 import ganzoo
-from ganzoo.recipe import Recipe, Slot
-
-from ganzoo_pix2pix.step import Pix2PixStep
+from ganzoo import AuxLoss, Network, Recipe, Slot
 
 PIX2PIX = Recipe(
     name="pix2pix",
     summary="Paired translation: a U-Net generator and a conditional PatchGAN, with an L1 term",
     paper="https://arxiv.org/abs/1611.07004",
-    data_mode=Slot("data_mode", "paired"),
-    generator=Slot("generator", "unet256", options={"norm": "batch", "dropout": True}),
-    discriminator=Slot("discriminator", "patchgan", options={"norm": "batch", "n_layers": 3}),
-    adversarial_loss=Slot("loss", "bce"),
-    aux_losses={"l1": 100.0},
-    hparams={"lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "batch_size": 1, "image_size": 256,
-             "lr_policy": "linear", "decay_start": 0.5, "epochs": 200},
-    step=Pix2PixStep,
+    slots={
+        "generator": Slot("generator", "unet256", options={"norm": "batch", "dropout": True},
+                          requires={"input_kind": "image"}),
+        "discriminator": Slot("discriminator", "patchgan", options={"norm": "batch", "n_layers": 3}),
+        "loss": Slot("loss", "bce", requires={"role": "adversarial"}),
+    },
+    networks=(Network("gen", "generator", "G"), Network("disc", "discriminator", "D")),
+    step="ganzoo_pix2pix.step:Pix2PixStep",
+    data_modes=("paired",),
+    inference={"AtoB": "gen"},
+    aux={"l1": AuxLoss("l1", 100.0)},
+    defaults={"lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "batch_size": 1, "image_size": 256,
+              "lr_policy": "linear", "decay_start": 0.5, "epochs": 200},
+    optimizer_lr={"D": "lr_d"},
     # 32x32 toy images: the U-Net gets 5 levels (2**5 = 32) instead of 8.
-    toy={"data": "toy:edges2shapes", "steps": 500, "hparams": {"batch_size": 4, "image_size": 32},
-         "generator": {"ngf": 32, "num_downs": 5}, "discriminator": {"ndf": 32}},
+    toy={"data": "toy:edges2shapes", "steps": 500, "batch_size": 4, "image_size": 32,
+         "gen.ngf": 32, "gen.num_downs": 5, "disc.ndf": 32},
 )
 
 
@@ -36,4 +40,4 @@ def pix2pix() -> Recipe:
 
 @ganzoo.hookimpl
 def ganzoo_register_recipes(register):
-    register(pix2pix, name="pix2pix", paper=PIX2PIX.paper)
+    register(pix2pix, name="pix2pix", summary=PIX2PIX.summary, paper=PIX2PIX.paper)

@@ -1,0 +1,1 @@
+"""ganzoo's own loggers: components of kind ``logger`` that implement the run's event hooks."""

@@ -1,0 +1,167 @@
+"""The step: the algorithm of one training iteration, and nothing else.
+
+The engine builds the recipe's networks, losses and optimizers and hands them to the step. The step
+returns a dict of scalar tensors (never ``.item()``: the engine turns them into numbers at the logging
+interval only, so a GPU is not synchronised every iteration). It never branches on a component's name:
+losses and networks are used through their interfaces, and a discriminator may return one logit map or
+a list of them (the losses take both).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from ganzoo.errors import GanzooError
+
+
+class AuxTerm(NamedTuple):
+    """An auxiliary loss filling a role, with its weight."""
+
+    loss: Callable[..., Tensor]
+    weight: float
+
+
+class Step:
+    """One training iteration; subclasses implement :meth:`train_step` and, when the default does not
+    fit, :meth:`fixed_inputs` and :meth:`sample_rows`.
+
+    Attributes available to subclasses: ``nets`` (by the names the recipe declares), ``adversarial``
+    (the loss in the ``loss`` slot), ``aux`` (role -> :class:`AuxTerm`), ``optimizers`` (by group),
+    ``hparams`` (the recipe's step hyper-parameters, resolved), ``device``, ``inference_networks``
+    (direction -> network name) and ``iteration`` (updates done so far).
+    """
+
+    #: How many fixed inputs a sample grid shows.
+    grid_size: int = 6
+
+    def __init__(self, *, nets: Mapping[str, nn.Module], adversarial: Any, aux: Mapping[str, AuxTerm],
+                 optimizers: Mapping[str, torch.optim.Optimizer], hparams: Mapping[str, Any],
+                 device: torch.device, inference: Mapping[str, str]) -> None:
+        self.nets, self.adversarial, self.aux = dict(nets), adversarial, dict(aux)
+        self.optimizers, self.hparams, self.device = dict(optimizers), dict(hparams), device
+        self.inference_networks = dict(inference)
+        self.iteration = 0
+
+    # -- what the engine asks ------------------------------------------------------------------
+
+    @staticmethod
+    def discriminator_channels(in_channels: int, out_channels: int) -> int:
+        """Channels the discriminator sees (a conditional discriminator sees input and output)."""
+        return out_channels
+
+    def train_step(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """Run one iteration on a batch already on the device; return scalar tensors to log."""
+        raise NotImplementedError
+
+    def fixed_inputs(self, data: Any) -> dict[str, Any]:
+        """The inputs every sample grid shows, so progress can be compared by eye.
+
+        The default takes the first items of ``data`` (the test split where there is one) and stacks
+        each tensor field; a noise-to-image step draws seeded noise instead.
+        """
+        items = [data[i] for i in range(min(self.grid_size, len(data)))]
+        return {k: torch.stack([it[k] for it in items]).to(self.device)
+                for k, v in items[0].items() if isinstance(v, Tensor)}
+
+    def sample_rows(self, fixed: dict[str, Any]) -> list[Tensor]:
+        """Rows of images (each (N, C, H, W) in [-1, 1]) for the sample grid of the fixed inputs."""
+        raise NotImplementedError
+
+    def inference(self, direction: str = "AtoB") -> Callable[..., Tensor]:
+        """The trained model as a function: ``f(x)`` translates (from the input side to the target side
+        as trained, for ``AtoB``), and for a noise-to-image recipe ``f(n, seed=0)`` samples."""
+        if "sample" in self.inference_networks:
+            return sampler(self.nets[self.inference_networks["sample"]])
+        if direction not in self.inference_networks:
+            raise GanzooError(f"this model translates {' and '.join(self.inference_networks)} only, not {direction}")
+        return self.nets[self.inference_networks[direction]]
+
+    def monitor(self, means: Mapping[str, float]) -> float:
+        """The one number a plateau schedule watches: by default the sum of the logged losses."""
+        return float(sum(means.values()))
+
+    def state_dict(self) -> dict[str, Any]:
+        """Extra state to checkpoint (image pools, ...)."""
+        return {"iteration": self.iteration}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.iteration = int(state["iteration"])
+
+    # -- helpers for subclasses ----------------------------------------------------------------
+
+    @property
+    def generator_turn(self) -> bool:
+        """Whether this iteration updates the generator (a critic may take several steps per one)."""
+        return self.iteration % max(1, self.adversarial.critic_steps) == 0
+
+    @contextlib.contextmanager
+    def frozen(self, *nets: nn.Module) -> Iterator[None]:
+        """Networks (the discriminators, during the generator's update) take no gradient inside."""
+        set_requires_grad(nets, False)
+        try:
+            yield
+        finally:
+            set_requires_grad(nets, True)
+
+    def update(self, group: str, loss: Tensor) -> None:
+        """One optimizer step of ``group`` on ``loss``."""
+        optimizer = self.optimizers[group]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    def discriminator_loss(self, disc: nn.Module, real: Tensor, fake: Tensor, *, scale: float = 0.5) -> Tensor:
+        """The adversarial loss on real and (detached) fake inputs, times ``scale`` (the reference
+        halves it to slow the discriminator), plus the loss's penalty."""
+        fake = fake.detach()
+        loss = scale * self.adversarial.discriminator_loss(disc(real), disc(fake))
+        return loss + self.adversarial.penalty(disc, real, fake)
+
+    def weighted(self, role: str, output: Any, target: Any, *, scale: float = 1.0) -> Tensor:
+        """The loss filling ``role`` times its weight (and ``scale``); zero when the weight is 0."""
+        term = self.aux[role]
+        if term.weight * scale == 0:
+            return torch.zeros((), device=self.device)
+        return term.loss(output, target) * (term.weight * scale)
+
+    def has_aux(self, role: str) -> bool:
+        """Whether ``role`` is filled with a non-zero weight."""
+        return role in self.aux and self.aux[role].weight != 0
+
+    def eval_mode(self) -> contextlib.AbstractContextManager[None]:
+        """A context in which every network is in eval mode (restored afterwards)."""
+        return eval_mode(self.nets.values())
+
+
+def set_requires_grad(nets: Iterable[nn.Module], flag: bool) -> None:
+    for net in nets:
+        for p in net.parameters():
+            p.requires_grad_(flag)
+
+
+@contextlib.contextmanager
+def eval_mode(nets: Iterable[nn.Module]) -> Iterator[None]:
+    nets = list(nets)
+    modes = [n.training for n in nets]
+    for n in nets:
+        n.eval()
+    try:
+        yield
+    finally:
+        for n, mode in zip(nets, modes):
+            n.train(mode)
+
+
+def sampler(gen: nn.Module) -> Callable[..., Tensor]:
+    """A noise-to-image generator as ``f(n, seed=0)``: the same seed gives the same images."""
+
+    def sample(n: int, *, seed: int = 0) -> Tensor:
+        device = next(gen.parameters()).device
+        noise = gen.noise(n, generator=torch.Generator().manual_seed(seed))
+        return gen(noise.to(device))
+
+    return sample

@@ -1,0 +1,203 @@
+"""The checks a run specification passes before anything is built for real.
+
+Which component fits which slot is read from the component's contract (``ganzoo.nn.contract``): its
+class says what it takes (``input_kind``, a loss's ``role``), and a probe built on PyTorch's ``meta``
+device (no memory, no arithmetic) runs one forward pass at the run's sizes, so a generator that makes the
+wrong shape or a discriminator that cannot take what the step feeds it is a one-line error before
+training, never a traceback at step 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+from ganzoo.errors import GanzooError, InvalidOptionError
+from ganzoo.recipe import Recipe, Slot
+from ganzoo.train.spec import ComponentSpec, DataSpec
+
+
+def lookup(kind: str, name: str) -> tuple[Any, str, bool]:
+    """``(entry, canonical name, has fixed weights)`` for a component name of any form."""
+    from ganzoo.plugins import registry
+
+    reg = registry(kind)
+    base, _, tag = name.partition(".")
+    if tag and ":" not in base:
+        entry, _weights = reg.pretrained(name)
+        return entry, f"{entry.name}.{tag}", True
+    entry, argument = reg.resolve(name)
+    return entry, entry.name + (f":{argument}" if argument else ""), False
+
+
+def provider(entry: Any) -> dict[str, str]:
+    """The plugin that registered an entry and the distribution that installs it."""
+    from ganzoo.plugins import plugin_infos
+
+    info = next((i for i in plugin_infos() if i.name == entry.plugin), None)
+    return {"plugin": entry.plugin, "distribution": info.distribution if info else ""}
+
+
+def contract_value(entry: Any, key: str) -> Any:
+    """A contract fact read from a registry entry's class without building it."""
+    from ganzoo.nn import contract
+
+    if key == "input_kind":
+        return contract.input_kind_of(entry.factory)
+    if key == "role":
+        return contract.loss_role(entry.factory)
+    return getattr(entry.factory, key, None)
+
+
+def check_fits(recipe: Recipe, role: str, slot: Slot, entry: Any, name: str) -> None:
+    """Refuse a component the slot does not take, naming what it needs."""
+    if slot.choices and entry.name not in slot.choices:
+        raise GanzooError(f"{recipe.name}'s {role} slot takes {', '.join(slot.choices)}, not {name!r}")
+    for key, wanted in slot.requires.items():
+        found = contract_value(entry, key)
+        if found != wanted:
+            raise GanzooError(f"{slot.kind} {name!r} has {key} {found!r}; {recipe.name}'s {role} slot needs "
+                              f"{key} {wanted!r}")
+
+
+def merge_options(entry: Any, *, context: Mapping[str, Any], soft: Mapping[str, Any],
+                  user: Mapping[str, Any]) -> dict[str, Any]:
+    """The context and the recipe's settings the component takes, then the user's (checked: an option
+    the component lacks is an error listing the valid ones). None values are dropped."""
+    accepted = set(entry.option_names())
+    options = {k: v for k, v in {**context, **soft}.items() if k in accepted}
+    entry._check_options(dict(user))
+    options.update(user)
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def resolve_components(draft: Any, *, data: DataSpec, notes: list[str]) -> dict[str, ComponentSpec]:
+    """Fill each slot: the chosen component, checked, with its options resolved; then probe the networks."""
+    recipe: Recipe = draft.recipe
+    step = recipe.step_class()
+    disc_channels = step.discriminator_channels(data.in_channels, data.out_channels)
+    contexts = {
+        "generator": {"in_channels": data.in_channels, "out_channels": data.out_channels, "image_size": data.image_size},
+        "discriminator": {"in_channels": disc_channels, "image_size": data.image_size},
+    }
+    components: dict[str, ComponentSpec] = {}
+    entries: dict[str, tuple[Any, bool]] = {}
+    for role, slot in recipe.slots.items():
+        name, user = draft.picks[role], draft.user_options[role]
+        soft = {**slot.options, **draft.soft_options[role]}
+        if slot.kind == "module":
+            components[role] = ComponentSpec(name=name, options={**soft, **user})
+            continue
+        entry, canonical, fixed = lookup(slot.kind, name)
+        check_fits(recipe, role, slot, entry, canonical)
+        if fixed:  # named weights fix the architecture: only the user's options, checked when loaded
+            options = {k: v for k, v in user.items() if v is not None}
+        else:
+            options = merge_options(entry, context=contexts.get(slot.kind, {}), soft=soft, user=user)
+        components[role] = ComponentSpec(name=canonical, options=options, **provider(entry))
+        entries[role] = (entry, fixed)
+    _check_losses(recipe, draft, components, entries, notes)
+    for role, (entry, fixed) in entries.items():
+        kind = recipe.slots[role].kind
+        if kind in ("generator", "discriminator") and not fixed:
+            probe_network(kind, entry, components[role], data=data, in_channels=contexts[kind]["in_channels"])
+    return components
+
+
+def _check_losses(recipe: Recipe, draft: Any, components: dict[str, ComponentSpec],
+                  entries: dict[str, tuple[Any, bool]], notes: list[str]) -> None:
+    """A loss that needs a critic without batch norm (WGAN-GP's per-sample penalty): switch a
+    discriminator's norm off where the recipe chose batch norm, refuse where the user did."""
+    from ganzoo.nn.contract import uses_batch_norm
+
+    for role, (entry, _) in list(entries.items()):
+        if recipe.slots[role].kind != "loss":
+            continue
+        loss = entry.build(None, **components[role].options)
+        if getattr(loss, "allows_batch_norm", True):
+            continue
+        for disc_role, (disc_entry, fixed) in entries.items():
+            if recipe.slots[disc_role].kind != "discriminator" or fixed:
+                continue
+            spec = components[disc_role]
+            if not uses_batch_norm(_build_meta(disc_entry, spec)):
+                continue
+            user_norm = draft.user_options[disc_role].get("norm")
+            if user_norm is not None or "norm" not in disc_entry.option_names():
+                raise GanzooError(f"{entry.name} needs a critic without batch norm (its gradient penalty is per "
+                                  f"sample), but discriminator {spec.name!r} has batch norm"
+                                  + ("; use disc.norm=instance or disc.norm=none" if user_norm else ""))
+            components[disc_role] = dataclasses.replace(spec, options={**spec.options, "norm": "none"})
+            notes.append(f"discriminator norm set to 'none': {entry.name} needs a critic without batch norm")
+
+
+def resolve_aux(recipe: Recipe, role: str, name: str, options: Mapping[str, Any]) -> str:
+    """The canonical name of the loss filling an auxiliary role, after checking it fits and takes the options."""
+    entry, canonical, _ = lookup("loss", name)
+    wanted = recipe.aux[role].requires
+    for key, value in wanted.items():
+        found = contract_value(entry, key)
+        if found != value:
+            raise GanzooError(f"loss {canonical!r} has {key} {found!r}; the {role} role of {recipe.name} needs "
+                              f"{key} {value!r}")
+    entry._check_options(dict(options))
+    return canonical
+
+
+def _build_meta(entry: Any, spec: ComponentSpec) -> Any:
+    import torch
+
+    argument = (spec.name.partition(":")[2] or None) if entry.family else None
+    try:
+        with torch.device("meta"):
+            return entry.build(argument, **spec.options)
+    except GanzooError:
+        raise
+    except Exception as exc:
+        raise InvalidOptionError(f"cannot build {spec.name} with {dict(spec.options)}: {exc}") from exc
+
+
+def probe_network(kind: str, entry: Any, spec: ComponentSpec, *, data: DataSpec, in_channels: int) -> None:
+    """Build the network on the meta device and run one forward pass at the run's sizes."""
+    import torch
+
+    from ganzoo.nn.contract import as_logit_list, contract_of
+
+    net = _build_meta(entry, spec)
+    facts = contract_of(net)
+    size = data.image_size
+    if facts.image_size is not None and facts.image_size != size:
+        raise GanzooError(f"{kind} {spec.name} works on {facts.image_size}x{facts.image_size} images, not {size}x{size} "
+                          f"(set image_size={facts.image_size})")
+    if facts.input_kind == "image" and size % facts.size_multiple:
+        better = max(facts.size_multiple, round(size / facts.size_multiple) * facts.size_multiple)
+        raise GanzooError(f"{kind} {spec.name} needs image sides divisible by {facts.size_multiple}; "
+                          f"{size} is not (try image_size={better})")
+    if size < facts.min_size:
+        raise GanzooError(f"{kind} {spec.name} needs images of at least {facts.min_size}x{facts.min_size} with these "
+                          "options; lower its depth (n_layers) or raise image_size")
+    if facts.in_channels is not None and facts.input_kind == "image" and facts.in_channels != in_channels:
+        raise GanzooError(f"{kind} {spec.name} takes {facts.in_channels} input channels; the run feeds it {in_channels}")
+    with torch.device("meta"):
+        x = net.noise(1) if facts.input_kind == "noise" else torch.empty(1, in_channels, size, size)
+    try:
+        with torch.no_grad():
+            out = net(x.to("meta"))
+    except Exception as exc:
+        raise GanzooError(f"{kind} {spec.name} fails on a {tuple(x.shape)} input: {_first(exc)}") from exc
+    if kind == "generator":
+        expected = (1, data.out_channels, size, size)
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise GanzooError(f"generator {spec.name} makes {got} from {tuple(x.shape)}; the run needs {expected}")
+    else:
+        try:
+            as_logit_list(out)
+        except GanzooError as exc:
+            raise GanzooError(f"discriminator {spec.name}: {exc}") from exc
+
+
+def _first(exc: BaseException) -> str:
+    from ganzoo.errors import first_line
+
+    return first_line(exc)

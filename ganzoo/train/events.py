@@ -1,0 +1,46 @@
+"""The run's event hooks: what loggers (and any plugin) hear of a run.
+
+The engine announces run start, each metrics row, sample grids, checkpoints, evaluations and the end of
+the run (with how it ended) through pluggy hooks (``ganzoo_run_start``, ``ganzoo_log``, ``ganzoo_samples``,
+``ganzoo_checkpoint``, ``ganzoo_evaluation``, ``ganzoo_run_end``). Loggers are components of kind
+``logger``: those a run names (``--logger tensorboard``) are built at its start, take part in the hooks
+for its duration, and are removed at its end, whichever way it ends.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ganzoo.errors import GanzooError
+
+
+class Events:
+    """The loggers one run switched on, and the door to every plugin's event hooks."""
+
+    def __init__(self, loggers: Iterable[str]) -> None:
+        from ganzoo.plugins import get_host, registry
+
+        self.host = get_host()
+        self.entries = [registry("logger").get(name) for name in loggers]
+        self.active: list[str] = []
+
+    def start(self) -> None:
+        """Build the run's loggers (a logger that cannot start is a one-line error before training)."""
+        for entry in self.entries:
+            try:
+                logger = entry.build()
+            except GanzooError:
+                raise
+            except ImportError as exc:
+                raise GanzooError(f"logger {entry.name!r} needs a package that is not installed: {exc}") from exc
+            name = f"logger:{entry.name}"
+            self.host.add_temporary(logger, name=name)
+            self.active.append(name)
+
+    def notify(self, hook: str, **kwargs: Any) -> None:
+        self.host.notify(hook, **kwargs)
+
+    def stop(self) -> None:
+        """Remove the run's loggers; the run-end event was their cue to close what they opened."""
+        while self.active:
+            self.host.remove_temporary(self.active.pop())

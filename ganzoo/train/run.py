@@ -1,0 +1,129 @@
+"""``ganzoo.train(...)``: the Python door to training, and :class:`Run`, what a run leaves behind.
+
+``ganzoo run`` is a client of these functions: the same specification, the same run folder.
+
+    >>> run = ganzoo.train("cyclegan", gen="resnet9", steps=200, out="runs")
+    >>> run.scores["trained"], run.run_dir
+    >>> run.model.translate(x)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ganzoo.errors import GanzooError
+from ganzoo.train.spec import RunSpec, from_json
+
+
+@dataclasses.dataclass
+class Run:
+    """A run folder with its specification and scores.
+
+    Attributes:
+        run_dir: ``OUT/RECIPE/NAME``: config.json, checkpoints/, samples/, metrics.csv, index.html.
+        spec: the run's specification.
+        total_steps: iterations the run trains for.
+        scores: the toy scores, ``{"untrained": {...}, "trained": {...}}`` (empty for real data).
+    """
+
+    run_dir: Path
+    spec: RunSpec
+    total_steps: int = 0
+    scores: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def open(cls, run_dir: str | Path) -> "Run":
+        """A run folder as it is on disk (finished or not)."""
+        run_dir = Path(run_dir)
+        spec = load_spec(run_dir)
+        summary = _read_json(run_dir / "scores.json") if (run_dir / "scores.json").exists() else {}
+        return cls(run_dir=run_dir, spec=spec, total_steps=int(summary.get("steps", 0)),
+                   scores=dict(summary.get("scores", {})))
+
+    @property
+    def model(self) -> Any:
+        """The trained model (its latest checkpoint) as a :class:`ganzoo.Model`."""
+        from ganzoo.hub.model import Model
+
+        return Model.from_pretrained(self.run_dir)
+
+    @property
+    def samples(self) -> list[Path]:
+        """The sample grids, oldest first."""
+        return sorted((self.run_dir / "samples").glob("step-*.png"))
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise GanzooError(f"{path} is not valid JSON: {exc}") from exc
+
+
+def load_spec(run_dir: str | Path) -> RunSpec:
+    """The specification in a run folder's config.json (this ganzoo's, or ganzoo 0.1.0's)."""
+    path = Path(run_dir) / "config.json"
+    if not path.exists():
+        raise GanzooError(f"{run_dir} is not a run folder (no config.json)")
+    return from_json(_read_json(path), where=str(path))
+
+
+def new_run_dir(out: str | Path, recipe: str, name: str | None) -> Path:
+    """``OUT/RECIPE/NAME`` (NAME defaults to the date and time), refusing a folder that holds a run."""
+    run_dir = Path(out) / recipe / (name or time.strftime("%Y%m%d-%H%M%S"))
+    if (run_dir / "config.json").exists():
+        raise GanzooError(f"{run_dir} already holds a run; choose another name, or resume it")
+    return run_dir
+
+
+def train(recipe: str, *, data: str | None = None, gen: str | None = None, disc: str | None = None,
+          loss: str | None = None, data_mode: str | None = None, aux: Mapping[str, str] | None = None,
+          steps: int | None = None, epochs: int | None = None, out: str | Path = "runs", name: str | None = None,
+          config: Mapping[str, Any] | None = None, sets: Mapping[str, Any] | None = None,
+          slots: Mapping[str, str] | None = None, progress: bool = True, **settings: Any) -> Run:
+    """Train a recipe, exactly as ``ganzoo run`` does, and return the :class:`Run`.
+
+    Args:
+        recipe: a registered recipe (``cyclegan``, ``pix2pix``, ``dcgan``, or a plugin's).
+        data: a folder, ``toy:NAME``, a data set name or ``hf-hub:ORG/NAME``; None: the recipe's toy set.
+        gen, disc, loss: components for the first-party slots; ``slots`` names any slot of a recipe.
+        data_mode: one of the recipe's data modes.
+        aux: losses filling auxiliary roles (``{"l1": "l1"}``).
+        steps, epochs: how long to train (default: the recipe's schedule).
+        out, name: the run folder is ``OUT/RECIPE/NAME``.
+        config: a (partial) run specification in JSON form, such as a run's config.json.
+        sets: settings with dotted names (``{"gen.ngf": 32, "cycle": 5}``).
+        progress: show a progress bar.
+        **settings: any other setting by name (``lr=1e-3``, ``batch_size=4``, ``seed=1``, ``loggers=["tensorboard"]``).
+    """
+    from ganzoo.train.config import build_spec
+
+    spec = build_spec(recipe, data=data, slots={"gen": gen, "disc": disc, "loss": loss, **(slots or {})},
+                      data_mode=data_mode, aux=aux, config=config, sets=sets, steps=steps, epochs=epochs, **settings)
+    return fit(spec, new_run_dir(out, spec.recipe, name), progress=progress)
+
+
+def resume(run_dir: str | Path, *, progress: bool = True) -> Run:
+    """Continue a run from its latest checkpoint."""
+    return fit(load_spec(run_dir), Path(run_dir), resume=True, progress=progress)
+
+
+def fit(spec: RunSpec, run_dir: Path, *, resume: bool = False, progress: bool = True,
+        announce: Callable[[Any], None] | None = None) -> Run:
+    """Train (or resume) one run: what :func:`train`, :func:`resume` and ``ganzoo run`` all call.
+
+    ``announce`` gets the engine once it is set up (and resumed), before the first step: the command
+    line prints what it is about to do from it.
+    """
+    from ganzoo.train.engine import Trainer
+
+    trainer = Trainer(spec, Path(run_dir), progress=progress)
+    if resume:
+        trainer.resume()
+    if announce is not None:
+        announce(trainer)
+    return trainer.run_training()
