@@ -13,6 +13,27 @@ import pytest
 from ganzoo import plugins
 
 GANZOO_ENV = ("GANZOO_PLUGINS", "GANZOO_DISABLE_PLUGINS", "GANZOO_STRICT_PLUGINS", "GANZOO_PLUGINS_DIR")
+#: Mirrors and tokens a developer's shell may set, which no test may pick up by accident.
+OUTSIDE_ENV = ("HF_ENDPOINT", "HF_TOKEN", "HF_HUB_OFFLINE", "HF_HUB_CACHE", "GANZOO_DATASET_MIRROR",
+               "GANZOO_REFERENCE_MIRROR")
+
+
+@pytest.fixture(autouse=True)
+def isolated_caches(tmp_path_factory, monkeypatch):
+    """Every test gets its own Hugging Face home and ganzoo cache folders, so nothing a test downloads
+    or converts is read by another, and the user's real caches are never touched."""
+    home = tmp_path_factory.mktemp("caches")
+    for var in OUTSIDE_ENV:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HF_HOME", str(home / "hf"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg"))
+    monkeypatch.setenv("GANZOO_DATA_DIR", str(home / "datasets"))
+    monkeypatch.setenv("GANZOO_MODELS_DIR", str(home / "models"))
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:  # the client reads HF_HOME once, at import
+        monkeypatch.setattr(constants, "HF_HOME", str(home / "hf"), raising=False)
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hf" / "hub"), raising=False)
+    yield home
 
 
 @pytest.fixture(autouse=True)
