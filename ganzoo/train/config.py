@@ -205,7 +205,7 @@ def spec_settings(doc: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str
     if "format" in doc or ("components" in doc and "hparams" in doc):
         doc = from_json(doc).to_json()  # a whole config.json: validated, 0.1.0 upgraded
     known = {"format", "format_version", "recipe", "components", "networks", "inference", "aux", "optimizers",
-             "hparams", "data", "train", "notes", "versions"}
+             "hparams", "data", "train", "notes", "versions", "recipe_distribution"}
     unknown = sorted(set(doc) - known)
     if unknown:
         raise GanzooError(f"unknown keys in the configuration: {', '.join(unknown)} (expected {', '.join(sorted(known))})")
