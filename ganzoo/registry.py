@@ -3,13 +3,7 @@
 A registry maps names (and aliases) to :class:`Entry` objects. It knows nothing about plugins except the
 name of the plugin that registered each entry, which it needs to explain duplicates.
 
-Name grammar:
-
-- a plain name: lowercase letters, digits, ``-`` and ``_``, starting with a letter (``resnet9``,
-  ``wgan-gp``, ``resnet_9blocks``);
-- a family name, ``FAMILY:ARGUMENT``, for entries registered with ``family=True``: the argument is passed
-  to the factory (``timm:resnet18`` builds a discriminator on timm's ``resnet18``);
-- ``.`` is reserved for named pretrained weights (``resnet9.horse2zebra``) and never part of a name.
+Names follow the grammar of :mod:`ganzoo.names`; :meth:`Registry.lookup` resolves one.
 """
 
 from __future__ import annotations
@@ -18,18 +12,16 @@ import dataclasses
 import difflib
 import fnmatch
 import inspect
-import re
 from typing import Any, Callable, Iterator
 
 from ganzoo.errors import DuplicateComponentError, InvalidOptionError, UnknownComponentError
+from ganzoo.names import NAME_RE, TAG_RE, ComponentName, parse_name
 
 #: The kinds of component, in the order ``ganzoo list`` shows them.
 KINDS: tuple[str, ...] = ("generator", "discriminator", "loss", "data_mode", "dataset", "recipe")
 #: Words that name several kinds at once (``ganzoo list data``).
 KIND_GROUPS: dict[str, tuple[str, ...]] = {"data": ("data_mode", "dataset")}
 
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
-_TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _KIND_ALIASES = {
     "gen": "generator",
     "generators": "generator",
@@ -190,7 +182,7 @@ class Registry:
         if not isinstance(name, str):
             return False
         try:
-            self.resolve(name)
+            self.lookup(name)
         except UnknownComponentError:
             return False
         return True
@@ -200,31 +192,31 @@ class Registry:
         if entry.kind != self.kind:
             raise ValueError(f"entry {entry.name!r} is a {entry.kind}, not a {self.kind}")
         for name in (entry.name, *entry.aliases):
-            if not _NAME_RE.match(name):
+            if not NAME_RE.match(name):
                 raise ValueError(
                     f"invalid {self.kind} name {name!r}: use lowercase letters, digits, '-' and '_', "
                     "starting with a letter"
                 )
         for tag in entry.pretrained:
-            if not _TAG_RE.match(tag):
+            if not TAG_RE.match(tag):
                 raise ValueError(f"invalid pretrained tag {entry.name}.{tag}: use lowercase letters, digits, "
                                  "'-' and '_'")
-        for name in (entry.name, *entry.aliases):
-            taken = self._owner(name)
-            if taken is None or taken.name == entry.name and replace:
-                continue
-            if not replace:
-                raise DuplicateComponentError(
-                    f"{self.kind} name {name!r} from plugin {entry.plugin!r} is already registered by "
-                    f"plugin {taken.plugin!r} (as {taken.name!r}); pass replace=True to override it"
-                )
-            self.remove(taken.name)
-        if replace and entry.name in self._entries:
-            self.remove(entry.name)
+        clashes = self.clashes(entry)
+        if clashes and not replace:
+            taken, name = clashes[0]
+            raise DuplicateComponentError(duplicate_message(self.kind, name, newcomer=entry, holder=taken))
+        for taken, _ in clashes:
+            if taken.name in self._entries:
+                self.remove(taken.name)
         self._entries[entry.name] = entry
         for alias in entry.aliases:
             self._aliases[alias] = entry.name
         return entry
+
+    def clashes(self, entry: Entry) -> list[tuple[Entry, str]]:
+        """The entries already holding ``entry``'s name or one of its aliases, with the name they hold."""
+        found = [(self._owner(name), name) for name in (entry.name, *entry.aliases)]
+        return [(taken, name) for taken, name in found if taken is not None]
 
     def remove(self, name: str) -> Entry:
         """Remove an entry (by canonical name) with its aliases and return it."""
@@ -240,31 +232,52 @@ class Registry:
             return self._entries[self._aliases[name]]
         return None
 
+    def lookup(self, name: str | ComponentName) -> tuple[Entry, ComponentName]:
+        """The entry a name resolves to, with the name as parsed.
+
+        For a family, a trailing ``.TAG`` of the argument counts as a tag only when the entry has weights
+        of that tag (``timm:resnet18.a1_in1k`` is timm's model ``resnet18.a1_in1k``); a tag on any other
+        entry must be one it has.
+        """
+        parsed = parse_name(name) if isinstance(name, str) else name
+        if parsed.source is not None:
+            raise UnknownComponentError(f"{parsed.source!r} names a saved model, not a registered {self.kind}")
+        entry = self._owner(parsed.base)
+        if entry is None:
+            raise UnknownComponentError(self._unknown_message(str(parsed)))
+        if parsed.argument is not None and not entry.family:
+            raise UnknownComponentError(f"{self.kind} {entry.name!r} takes no ':{parsed.argument}' suffix")
+        if entry.family and parsed.argument and parsed.tag is None:
+            head, dot, last = parsed.argument.rpartition(".")
+            if dot and head and last.lower() in entry.pretrained:
+                parsed = dataclasses.replace(parsed, argument=head, tag=last.lower())
+        if parsed.tag is not None and parsed.tag not in entry.pretrained:
+            tags = ", ".join(f"{entry.name}.{t}" for t in sorted(entry.pretrained)) or "none"
+            close = difflib.get_close_matches(parsed.tag, list(entry.pretrained), n=3)
+            hint = f" (did you mean {', '.join(f'{entry.name}.{c}' for c in close)}?)" if close else ""
+            raise UnknownComponentError(f"{self.kind} {entry.name!r} has no pretrained weights {parsed.tag!r}"
+                                        f"{hint}; it has: {tags}")
+        return entry, parsed
+
     def resolve(self, name: str) -> tuple[Entry, str | None]:
-        """Return ``(entry, family_argument)`` for a name, an alias or ``FAMILY:ARGUMENT``."""
-        base, sep, argument = name.partition(":")
-        entry = self._owner(base.strip().lower())
-        if entry is not None and (not sep or entry.family):
-            return entry, (argument if sep else None)
-        if entry is not None:
-            raise UnknownComponentError(f"{self.kind} {entry.name!r} takes no ':{argument}' suffix")
-        raise UnknownComponentError(self._unknown_message(name))
+        """Return ``(entry, family_argument)`` for a component name (no weights tag: use :meth:`lookup`)."""
+        entry, parsed = self.lookup(name)
+        if parsed.tag is not None:
+            raise UnknownComponentError(f"{name!r} names pretrained weights; only a {self.kind} name fits here "
+                                        f"({entry.name}" + (f":{parsed.argument}" if parsed.argument else "") + ")")
+        return entry, parsed.argument
 
     def get(self, name: str) -> Entry:
-        """The entry a name (or alias, or family member) resolves to."""
-        return self.resolve(name)[0]
+        """The entry a name (or alias, family member, or ``NAME.TAG``) resolves to."""
+        return self.lookup(name)[0]
 
     def pretrained(self, name: str) -> tuple[Entry, Pretrained]:
         """The entry and the named weights of ``NAME.TAG`` (with the entry's tags in the error when unknown)."""
-        base, _, tag = name.partition(".")
-        entry = self.get(base)
-        if tag not in entry.pretrained:
+        entry, parsed = self.lookup(name)
+        if parsed.tag is None:
             tags = ", ".join(f"{entry.name}.{t}" for t in sorted(entry.pretrained)) or "none"
-            close = difflib.get_close_matches(tag, list(entry.pretrained), n=3)
-            hint = f" (did you mean {', '.join(f'{entry.name}.{c}' for c in close)}?)" if close else ""
-            raise UnknownComponentError(f"{self.kind} {entry.name!r} has no pretrained weights {tag!r}{hint}; "
-                                        f"it has: {tags}")
-        return entry, entry.pretrained[tag]
+            raise UnknownComponentError(f"{name!r} names no pretrained weights (NAME.TAG); {entry.name} has: {tags}")
+        return entry, entry.pretrained[parsed.tag]
 
     def names(self, *, aliases: bool = False) -> list[str]:
         """Canonical names, sorted (with the aliases after them when asked)."""
@@ -288,3 +301,9 @@ class Registry:
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         listed = ", ".join(n + (":NAME" if self._entries[n].family else "") for n in choices)
         return f"unknown {self.kind} {name!r}{hint}; valid {self.kind}s: {listed or '(none registered)'}"
+
+
+def duplicate_message(kind: str, name: str, *, newcomer: Entry, holder: Entry) -> str:
+    """The error of two plugins claiming one name: it names both, and how to override."""
+    return (f"{kind} name {name!r} from plugin {newcomer.plugin!r} is already registered by plugin "
+            f"{holder.plugin!r} (as {holder.name!r}); pass replace=True to override it")
