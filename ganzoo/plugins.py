@@ -228,7 +228,7 @@ class PluginHost:
     def _registrar(self, kind: str, plugin: str) -> Callable[..., Entry]:
         registry = self.registries[kind]
 
-        def register(factory: Callable[..., Any], *, name: str | None = None, summary: str | None = None,
+        def register(factory: str | Callable[..., Any], *, name: str | None = None, summary: str | None = None,
                      paper: str = "", aliases: Iterable[str] = (), family: bool = False, example: str = "",
                      defaults: dict[str, Any] | None = None, replace: bool = False,
                      pretrained: dict[str, Any] | None = None, **metadata: Any) -> Entry:
@@ -256,20 +256,27 @@ class PluginHost:
         self.rebuild()
 
 
-def make_entry(kind: str, factory: Callable[..., Any], *, plugin: str, name: str | None = None,
+def make_entry(kind: str, factory: str | Callable[..., Any], *, plugin: str, name: str | None = None,
                summary: str | None = None, paper: str = "", aliases: Iterable[str] = (),
                family: bool = False, example: str = "", defaults: dict[str, Any] | None = None,
                metadata: dict[str, Any] | None = None, pretrained: dict[str, Any] | None = None) -> Entry:
-    """Build an :class:`Entry`, taking the name and summary from the factory when they are not given."""
+    """Build an :class:`Entry`, taking the name and summary from the factory when they are not given.
+
+    ``factory`` is a callable or a reference ``"package.module:Qualname"``; a reference is not imported
+    here (its docstring, when the summary comes from it, is read from the module's source).
+    """
     if name is None:
-        name = getattr(factory, "__name__", "").lower()
+        target = factory.rpartition(":")[2].rpartition(".")[2] if isinstance(factory, str) else \
+            getattr(factory, "__name__", "")
+        name = target.lower()
+    entry = Entry(name=name, kind=kind, factory_ref=factory, summary=summary or "", paper=paper,
+                  aliases=tuple(aliases), plugin=plugin, family=family, example=example,
+                  defaults=dict(defaults or {}), metadata=dict(metadata or {}),
+                  pretrained={tag: Pretrained.coerce(tag, value) for tag, value in (pretrained or {}).items()})
     if summary is None:
-        doc = (getattr(factory, "__doc__", None) or "").strip()
-        summary = doc.splitlines()[0] if doc else ""
-    return Entry(name=name, kind=kind, factory=factory, summary=summary, paper=paper,
-                 aliases=tuple(aliases), plugin=plugin, family=family, example=example,
-                 defaults=dict(defaults or {}), metadata=dict(metadata or {}),
-                 pretrained={tag: Pretrained.coerce(tag, value) for tag, value in (pretrained or {}).items()})
+        doc = entry.doc()
+        entry = dataclasses.replace(entry, summary=doc.splitlines()[0] if doc else "")
+    return entry
 
 
 def _entry_points() -> list[importlib.metadata.EntryPoint]:

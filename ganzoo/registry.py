@@ -1,20 +1,30 @@
 """Named, swappable components: the registry of each kind and its entries.
 
 A registry maps names (and aliases) to :class:`Entry` objects. It knows nothing about plugins except the
-name of the plugin that registered each entry, which it needs to explain duplicates.
+name of the plugin that registered each entry, which it needs to explain duplicates. Names follow the
+grammar of :mod:`ganzoo.names`; :meth:`Registry.lookup` resolves one.
 
-Names follow the grammar of :mod:`ganzoo.names`; :meth:`Registry.lookup` resolves one.
+An entry holds its factory *by reference*: ``"package.module:Qualname"`` (or a callable already at hand).
+The module is imported when the component is first built, never when it is listed, so ``ganzoo list``
+and ``ganzoo info`` run without importing torch: ``info`` reads the factory's signature and docstring
+from its source file (:func:`read_factory_source`), and imports only what that reading cannot follow.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import difflib
 import fnmatch
+import functools
+import importlib
 import inspect
+import re
+import sys
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ganzoo.errors import DuplicateComponentError, InvalidOptionError, UnknownComponentError
+from ganzoo.errors import DuplicateComponentError, InvalidOptionError, PluginError, UnknownComponentError
 from ganzoo.names import NAME_RE, TAG_RE, ComponentName, parse_name
 
 #: The kinds of component, in the order ``ganzoo list`` shows them.
@@ -35,6 +45,9 @@ _KIND_ALIASES = {
     "data-modes": "data_mode",
     "recipes": "recipe",
 }
+_REFERENCE_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+Factory = Callable[..., Any]
 
 
 def expand_kinds(kind: str) -> list[str]:
@@ -50,6 +63,178 @@ def normalize_kind(kind: str) -> str:
         choices = ", ".join(KINDS)
         raise UnknownComponentError(f"unknown component kind {kind!r}; valid kinds: {choices}")
     return canonical
+
+
+# -- factory references -------------------------------------------------------------------------
+
+
+def check_reference(reference: str) -> None:
+    """Raise ``ValueError`` unless ``reference`` reads ``package.module:Qualname``."""
+    if not _REFERENCE_RE.match(reference):
+        raise ValueError(f"invalid factory reference {reference!r}: write 'package.module:Qualname'")
+
+
+def load_reference(reference: str) -> Factory:
+    """Import the object ``package.module:Qual.name`` names."""
+    module, _, qualname = reference.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclasses.dataclass(frozen=True)
+class FactoryInfo:
+    """What ``ganzoo info`` shows of a factory: its signature (names, kinds and defaults of the
+    parameters; annotations are left out so that reading the source and importing agree) and its own
+    docstring (cleaned, not inherited)."""
+
+    signature: inspect.Signature
+    doc: str
+
+
+def inspect_factory(factory: Factory) -> FactoryInfo:
+    """The :class:`FactoryInfo` of an imported factory."""
+    sig = inspect.signature(factory)
+    sig = sig.replace(parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
+                      return_annotation=sig.empty)
+    target = factory
+    while isinstance(target, functools.partial):
+        target = target.func
+    return FactoryInfo(sig, inspect.cleandoc(target.__doc__ or ""))
+
+
+def read_factory_source(reference: str) -> FactoryInfo | None:
+    """The :class:`FactoryInfo` of ``package.module:Qualname`` read from the module's source, without
+    importing it; None when the source cannot say for sure (no ``.py`` file, a decorator, an inherited
+    ``__init__``, ``__new__`` or a metaclass, a name bound by assignment, a default that is not a literal).
+    """
+    module, _, qualname = reference.partition(":")
+    path = _module_file(module)
+    if path is None:
+        return None
+    body: list[ast.stmt] = _parse(path).body
+    node: ast.AST | None = None
+    for i, part in enumerate(qualname.split(".")):
+        node = _binding(body, part)
+        if node is None or (not isinstance(node, ast.ClassDef) and i < len(qualname.split(".")) - 1):
+            return None
+        body = getattr(node, "body", [])
+    if isinstance(node, ast.ClassDef):
+        return _class_info(node, _parse(path).body)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.decorator_list:
+        sig = _signature(node.args)
+        return None if sig is None else FactoryInfo(sig, ast.get_docstring(node) or "")
+    return None
+
+
+def _module_file(module: str) -> Path | None:
+    """The ``.py`` file of ``module``, found without executing it or its parent packages."""
+    spec = _find_spec(module)
+    origin = getattr(spec, "origin", None)
+    return Path(origin) if origin and origin.endswith(".py") else None
+
+
+def _find_spec(module: str) -> Any:
+    parent, _, _ = module.rpartition(".")
+    search = None
+    if parent:
+        package = sys.modules.get(parent)
+        search = getattr(package, "__path__", None) if package is not None else \
+            getattr(_find_spec(parent), "submodule_search_locations", None)
+        if search is None:
+            return None
+    for finder in sys.meta_path:
+        try:
+            spec = finder.find_spec(module, search)
+        except (AttributeError, ImportError, ValueError):
+            continue
+        if spec is not None:
+            return spec
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_cached(path: Path, mtime_ns: int) -> ast.Module:
+    return ast.parse(path.read_bytes(), filename=str(path))
+
+
+def _parse(path: Path) -> ast.Module:
+    return _parse_cached(path, path.stat().st_mtime_ns)
+
+
+def _binding(body: list[ast.stmt], name: str) -> ast.AST | None:
+    """The last top-level statement of ``body`` that binds ``name`` (a def, a class, or anything else)."""
+    found: ast.AST | None = None
+    for stmt in body:
+        if isinstance(stmt, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
+            found = stmt
+        elif name in _bound_names(stmt):
+            found = stmt
+    return found
+
+
+def _bound_names(stmt: ast.stmt) -> set[str]:
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return {(alias.asname or alias.name).split(".")[0] for alias in stmt.names}
+    targets: list[ast.expr] = []
+    if isinstance(stmt, ast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        targets = [stmt.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _class_info(node: ast.ClassDef, module_body: list[ast.stmt]) -> FactoryInfo | None:
+    """A class's own docstring and the signature of the ``__init__`` it runs: its own, or that of the
+    nearest base class defined in the same module (single inheritance only)."""
+    cls = node
+    for _ in range(16):
+        if cls.decorator_list or any(k.arg == "metaclass" for k in cls.keywords):
+            return None
+        if _binding(cls.body, "__new__") is not None or _binding(cls.body, "__signature__") is not None:
+            return None
+        init = _binding(cls.body, "__init__")
+        if init is not None:
+            break
+        base = _binding(module_body, cls.bases[0].id) if len(cls.bases) == 1 and \
+            isinstance(cls.bases[0], ast.Name) else None
+        if not isinstance(base, ast.ClassDef):
+            return None
+        cls = base
+    else:
+        return None
+    if not isinstance(init, ast.FunctionDef) or init.decorator_list:
+        return None
+    sig = _signature(init.args)
+    if sig is None or not sig.parameters:
+        return None
+    params = list(sig.parameters.values())
+    if params[0].kind not in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        return None
+    return FactoryInfo(sig.replace(parameters=params[1:]), ast.get_docstring(node) or "")
+
+
+def _signature(args: ast.arguments) -> inspect.Signature | None:
+    P = inspect.Parameter
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[Any] = [P.empty] * (len(positional) - len(args.defaults))
+    try:
+        defaults += [ast.literal_eval(d) for d in args.defaults]
+        kw_defaults = [P.empty if d is None else ast.literal_eval(d) for d in args.kw_defaults]
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None  # a default computed at import time: only importing tells its value
+    params = [P(a.arg, P.POSITIONAL_ONLY if i < len(args.posonlyargs) else P.POSITIONAL_OR_KEYWORD, default=d)
+              for i, (a, d) in enumerate(zip(positional, defaults))]
+    if args.vararg:
+        params.append(P(args.vararg.arg, P.VAR_POSITIONAL))
+    params += [P(a.arg, P.KEYWORD_ONLY, default=d) for a, d in zip(args.kwonlyargs, kw_defaults)]
+    if args.kwarg:
+        params.append(P(args.kwarg.arg, P.VAR_KEYWORD))
+    return inspect.Signature(params)
+
+
+# -- entries ------------------------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +271,8 @@ class Entry:
     Attributes:
         name: the canonical name users type.
         kind: one of :data:`KINDS`.
-        factory: the callable that builds the component (a class or a function); options are keywords.
+        factory_ref: what builds the component: ``"package.module:Qualname"`` (imported on first use) or
+            a callable; options are keywords. :attr:`factory` is the loaded callable.
         summary: one line that says what it is.
         paper: link to the paper (or page) that defines it.
         aliases: other names that resolve to this entry (the reference code's names, for example).
@@ -97,14 +283,15 @@ class Entry:
             offline), used by docs and by the tests that sweep the registry.
         defaults: options applied before the caller's (a thin variant of a shared factory: ``resnet6``
             is the ResNet generator with ``n_blocks=6``).
-        metadata: free-form facts other parts may use (the role of a loss, what a generator takes in).
+        metadata: free-form facts about the entry itself (what a component *is* -- a generator's input,
+            a loss's role -- is read from its class, never from here).
         pretrained: named weights, by tag (``ENTRY.TAG``); see :class:`Pretrained`.
     """
 
     name: str
     kind: str
-    factory: Callable[..., Any]
-    summary: str
+    factory_ref: str | Factory
+    summary: str = ""
     paper: str = ""
     aliases: tuple[str, ...] = ()
     plugin: str = ""
@@ -114,14 +301,43 @@ class Entry:
     metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
     pretrained: dict[str, Pretrained] = dataclasses.field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if isinstance(self.factory_ref, str):
+            check_reference(self.factory_ref)
+        elif not callable(self.factory_ref):
+            raise TypeError(f"{self.kind} {self.name!r}: the factory must be a callable or "
+                            f"'package.module:Qualname', not {type(self.factory_ref).__name__}")
+
+    @functools.cached_property
+    def factory(self) -> Factory:
+        """The factory, imported (once) from :attr:`factory_ref` when it is a reference."""
+        if not isinstance(self.factory_ref, str):
+            return self.factory_ref
+        try:
+            return load_reference(self.factory_ref)
+        except Exception as exc:  # a missing dependency or a wrong reference: the plugin's fault
+            raise PluginError(f"{self.kind} {self.name!r} from plugin {self.plugin!r}: cannot import "
+                              f"{self.factory_ref}: {type(exc).__name__}: {exc}") from exc
+
+    @functools.cached_property
+    def _info(self) -> FactoryInfo:
+        # A factory already imported is inspected (it costs nothing); otherwise its source is read.
+        if isinstance(self.factory_ref, str) and "factory" not in self.__dict__ \
+                and self.factory_ref.partition(":")[0] not in sys.modules:
+            info = read_factory_source(self.factory_ref)
+            if info is not None:
+                return info
+        return inspect_factory(self.factory)
+
+    def doc(self) -> str:
+        """The factory's own docstring, cleaned (what ``ganzoo info`` shows after the signature)."""
+        return self._info.doc
+
     def signature(self) -> inspect.Signature:
         """The factory's signature with this entry's defaults filled in (what ``ganzoo info`` shows)."""
-        sig = inspect.signature(self.factory)
-        params = []
-        for param in sig.parameters.values():
-            if param.name in self.defaults:
-                param = param.replace(default=self.defaults[param.name])
-            params.append(param)
+        sig = self._info.signature
+        params = [p.replace(default=self.defaults[p.name]) if p.name in self.defaults else p
+                  for p in sig.parameters.values()]
         if self.family and params:
             params = params[1:]  # the family argument comes from the name, not from options
         return sig.replace(parameters=params)
@@ -162,6 +378,9 @@ class Entry:
                     f"{self.kind} {self.name!r} has no option {key!r}{hint}; "
                     f"valid options: {', '.join(valid) or 'none'}"
                 )
+
+
+# -- registries ---------------------------------------------------------------------------------
 
 
 class Registry:

@@ -45,9 +45,9 @@ def family(model, *, width: int = 4):
 
 def registry_with(**pretrained):
     reg = Registry("discriminator")
-    reg.add(Entry(name="timm", kind="discriminator", factory=family, summary="a family", family=True,
+    reg.add(Entry(name="timm", kind="discriminator", factory_ref=family, summary="a family", family=True,
                   pretrained={tag: Pretrained(tag, source) for tag, source in pretrained.items()}))
-    reg.add(Entry(name="patchgan", kind="discriminator", factory=dict, summary="plain", aliases=("basic",),
+    reg.add(Entry(name="patchgan", kind="discriminator", factory_ref=dict, summary="plain", aliases=("basic",),
                   pretrained={"facades": Pretrained("facades", "hf-hub:org/facades")}))
     return reg
 

@@ -2,6 +2,7 @@
 runtime registration."""
 
 import logging
+import sys
 
 import pytest
 
@@ -236,3 +237,47 @@ def test_cli_plugins_dir_option(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "from plugin dirplugin" in result.stdout
     assert "hello" in run_ganzoo("--plugins-dir", str(tmp_path), "--help").stdout
+
+
+def test_registration_by_reference_imports_on_build(plugin_factory):
+    plugin_factory.install("refplugin", """
+        import ganzoo
+
+        @ganzoo.hookimpl
+        def ganzoo_register_generators(register):
+            register("refplugin_nets:WideNet", aliases=["wide"])
+        """)
+    (plugin_factory.site / "refplugin_nets.py").write_text(
+        "import sys\n"
+        "sys.refplugin_nets_imported = True\n"
+        "class WideNet:\n"
+        "    '''A network that is imported only when built.'''\n"
+        "    def __init__(self, *, width: int = 4):\n"
+        "        self.width = width\n"
+    )
+    plugin_factory.modules.append("refplugin_nets")
+    entry = ganzoo.get_entry("generator", "wide")
+    assert entry.name == "widenet" and entry.summary == "A network that is imported only when built."
+    assert entry.option_names() == ["width"]
+    assert "refplugin_nets" not in sys.modules
+    assert ganzoo.create_generator("widenet", width=7, init_type=None).width == 7
+    assert "refplugin_nets" in sys.modules
+
+
+def test_a_malformed_reference_fails_its_plugin():
+    class Plugin:
+        @ganzoo.hookimpl
+        def ganzoo_register_losses(self, register):
+            register("ganzoo.losses.adversarial.LSGANLoss", name="typo")
+
+    ganzoo.register_plugin(Plugin(), name="typoplugin")
+    info = {i.name: i for i in plugins.plugin_infos()}["typoplugin"]
+    assert info.status == "failed" and "package.module:Qualname" in info.error
+
+
+def test_builtin_toy_table_matches_the_toy_sets():
+    from ganzoo.builtin import TOY_SETS as listed
+    from ganzoo.data.toy import TOY_SETS
+
+    assert listed == {name: (toy.mode, toy.summary) for name, toy in TOY_SETS.items()}
+    assert ganzoo.create_component("dataset", "shapes") is TOY_SETS["shapes"]
