@@ -115,7 +115,7 @@ def register_component(kind: str, factory: F | None = None, /, *, name: str | No
     def decorate(target: F) -> F:
         host = get_host()
         call = {"factory": target, **options}
-        host._registrar(kind, SESSION_PLUGIN)(**call)
+        host.add_entry(kind, plugin=SESSION_PLUGIN, **call)
         host.session.registrations[kind].append(call)
         return target
 

@@ -1,6 +1,7 @@
 """ganzoo's own components, registered through the same hooks as any third-party plugin.
 
-Every factory is registered by reference (``"module:Qualname"``), so loading this plugin imports neither
+The hooks are ``tryfirst``: the built-ins register before any plugin, which may then replace them
+(``replace=True``). Every factory is registered by reference (``"module:Qualname"``), so loading this plugin imports neither
 torch nor any network: ``ganzoo list`` and ``ganzoo info`` stay fast, and a component's module is imported
 when the component is first built.
 """
@@ -25,7 +26,7 @@ TOY_SETS = {
 }
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def ganzoo_register_generators(register):
     register("ganzoo.nn.resnet:ResnetGenerator", name="resnet9", aliases=["resnet_9blocks"], defaults={"n_blocks": 9},
              summary="ResNet generator with 9 residual blocks (CycleGAN, 256x256 images)", paper=CYCLEGAN,
@@ -46,7 +47,7 @@ def ganzoo_register_generators(register):
              input="image")
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def ganzoo_register_discriminators(register):
     register("ganzoo.nn.patchgan:PatchDiscriminator", name="patchgan", aliases=["basic", "n_layers"],
              summary="PatchGAN: a grid of real/fake logits over 70x70 patches (n_layers=3)", paper=PIX2PIX)
@@ -58,7 +59,7 @@ def ganzoo_register_discriminators(register):
              summary="Any timm classifier as a one-logit discriminator (timm:MODEL)", paper=TIMM)
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def ganzoo_register_losses(register):
     register("ganzoo.losses.adversarial:BCELoss", name="bce", aliases=["vanilla"], role="adversarial",
              summary="Binary cross-entropy on logits, the original GAN loss",
@@ -78,7 +79,7 @@ def ganzoo_register_losses(register):
              summary="Pixel L1 of an output against its paired target (pix2pix)", paper=PIX2PIX)
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def ganzoo_register_data_modes(register):
     register("ganzoo.data.folders:PairedFolder", name="paired", toy="edges2shapes",
              summary="Input/target pairs: pix2pix's A|B images, or folders A and B matched by name", paper=PIX2PIX)
@@ -88,7 +89,7 @@ def ganzoo_register_data_modes(register):
              summary="Every image under a folder, recursively (noise-to-image recipes)", paper=DCGAN)
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def ganzoo_register_datasets(register):
     from ganzoo.data.download import CATALOG  # torch-free: the download catalog
 
