@@ -34,9 +34,10 @@ def create_component(kind: str, name: str, /, **options: Any) -> Any:
 def _create_network(kind: str, name: str, init_type: str | None, init_gain: float, options: dict[str, Any]):
     from ganzoo.nn.layers import init_weights
 
-    if "." in name:
+    entry, parsed = registry(kind).lookup(name)
+    if parsed.tag is not None:
         return create_pretrained(kind, name, **options)
-    net = create_component(kind, name, **options)
+    net = entry.build(parsed.argument, **options)
     if init_type is not None:
         targets = net.init_targets() if hasattr(net, "init_targets") else [net]
         for target in targets:
@@ -114,7 +115,7 @@ def register_component(kind: str, factory: F | None = None, /, *, name: str | No
     def decorate(target: F) -> F:
         host = get_host()
         call = {"factory": target, **options}
-        host._registrar(kind, SESSION_PLUGIN)(**call)
+        host.add_entry(kind, plugin=SESSION_PLUGIN, **call)
         host.session.registrations[kind].append(call)
         return target
 

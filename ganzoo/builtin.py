@@ -1,93 +1,102 @@
-"""ganzoo's own components, registered through the same hooks as any third-party plugin."""
+"""ganzoo's own components, registered through the same hooks as any third-party plugin.
+
+The hooks are ``tryfirst``: the built-ins register before any plugin, which may then replace them
+(``replace=True``). Every factory is registered by reference (``"module:Qualname"``), so loading this plugin imports neither
+torch nor any network: ``ganzoo list`` and ``ganzoo info`` stay fast, and a component's module is imported
+when the component is first built.
+"""
 
 from __future__ import annotations
 
-import functools
-
 from ganzoo.hookspecs import hookimpl
 from ganzoo.hub.reference import pretrained_tags
-from ganzoo.losses import adversarial, reconstruction
-from ganzoo.nn import dcgan, patchgan, resnet, timm_backbones, unet
 
 CYCLEGAN = "https://arxiv.org/abs/1703.10593"
 PIX2PIX = "https://arxiv.org/abs/1611.07004"
 DCGAN = "https://arxiv.org/abs/1511.06434"
 TIMM = "https://github.com/huggingface/pytorch-image-models"
+REFERENCE = "https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix"
+
+#: The embedded toy sets: name -> (data mode, summary). They live in ganzoo.data.toy, which imports torch
+#: to render them, so their names are repeated here (a test keeps the two equal).
+TOY_SETS = {
+    "day2night": ("unpaired", "Shapes by day and by night; unpaired piles, true counterparts for testing"),
+    "edges2shapes": ("paired", "Outlines to filled shapes; the fill colour follows from the shape"),
+    "shapes": ("single", "Filled circles, squares and triangles; samples scored for validity"),
+}
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def ganzoo_register_generators(register):
-    register(resnet.ResnetGenerator, name="resnet9", aliases=["resnet_9blocks"], defaults={"n_blocks": 9},
+    register("ganzoo.nn.resnet:ResnetGenerator", name="resnet9", aliases=["resnet_9blocks"], defaults={"n_blocks": 9},
              summary="ResNet generator with 9 residual blocks (CycleGAN, 256x256 images)", paper=CYCLEGAN,
              input="image", pretrained=pretrained_tags("cyclegan"))
-    register(resnet.ResnetGenerator, name="resnet6", aliases=["resnet_6blocks"], defaults={"n_blocks": 6},
+    register("ganzoo.nn.resnet:ResnetGenerator", name="resnet6", aliases=["resnet_6blocks"], defaults={"n_blocks": 6},
              summary="ResNet generator with 6 residual blocks (CycleGAN, 128x128 images)", paper=CYCLEGAN,
              input="image")
-    register(unet.UnetGenerator, name="unet256", aliases=["unet_256"], defaults={"num_downs": 8},
+    register("ganzoo.nn.unet:UnetGenerator", name="unet256", aliases=["unet_256"], defaults={"num_downs": 8},
              summary="U-Net generator with 8 downsamplings (pix2pix, 256x256 images)", paper=PIX2PIX,
              input="image", pretrained=pretrained_tags("pix2pix"))
-    register(unet.UnetGenerator, name="unet128", aliases=["unet_128"], defaults={"num_downs": 7},
+    register("ganzoo.nn.unet:UnetGenerator", name="unet128", aliases=["unet_128"], defaults={"num_downs": 7},
              summary="U-Net generator with 7 downsamplings (pix2pix, 128x128 images)", paper=PIX2PIX,
              input="image")
-    register(dcgan.DCGANGenerator, name="dcgan",
+    register("ganzoo.nn.dcgan:DCGANGenerator", name="dcgan",
              summary="DCGAN noise-to-image generator (32, 64 or 128 pixels)", paper=DCGAN, input="noise")
-    register(timm_backbones.TimmUnetGenerator, name="timm-unet", family=True, example="timm-unet:test_resnet",
+    register("ganzoo.nn.timm_backbones:TimmUnetGenerator", name="timm-unet", family=True, example="timm-unet:test_resnet",
              summary="U-Net generator whose encoder is any timm backbone (timm-unet:MODEL)", paper=TIMM,
              input="image")
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def ganzoo_register_discriminators(register):
-    register(patchgan.PatchDiscriminator, name="patchgan", aliases=["basic", "n_layers"],
+    register("ganzoo.nn.patchgan:PatchDiscriminator", name="patchgan", aliases=["basic", "n_layers"],
              summary="PatchGAN: a grid of real/fake logits over 70x70 patches (n_layers=3)", paper=PIX2PIX)
-    register(patchgan.PixelDiscriminator, name="pixel",
+    register("ganzoo.nn.patchgan:PixelDiscriminator", name="pixel",
              summary="1x1 PatchGAN judging each pixel's colour", paper=PIX2PIX)
-    register(dcgan.DCGANDiscriminator, name="dc",
+    register("ganzoo.nn.dcgan:DCGANDiscriminator", name="dc",
              summary="DCGAN discriminator, one logit per image (32, 64 or 128 pixels)", paper=DCGAN)
-    register(timm_backbones.TimmDiscriminator, name="timm", family=True, example="timm:test_resnet",
+    register("ganzoo.nn.timm_backbones:TimmDiscriminator", name="timm", family=True, example="timm:test_resnet",
              summary="Any timm classifier as a one-logit discriminator (timm:MODEL)", paper=TIMM)
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def ganzoo_register_losses(register):
-    register(adversarial.BCELoss, name="bce", aliases=["vanilla"], role="adversarial",
+    register("ganzoo.losses.adversarial:BCELoss", name="bce", aliases=["vanilla"], role="adversarial",
              summary="Binary cross-entropy on logits, the original GAN loss",
              paper="https://arxiv.org/abs/1406.2661")
-    register(adversarial.LSGANLoss, name="lsgan", role="adversarial",
+    register("ganzoo.losses.adversarial:LSGANLoss", name="lsgan", role="adversarial",
              summary="Least-squares GAN loss (CycleGAN's default)", paper="https://arxiv.org/abs/1611.04076")
-    register(adversarial.WGANGPLoss, name="wgan-gp", aliases=["wgangp"], role="adversarial",
+    register("ganzoo.losses.adversarial:WGANGPLoss", name="wgan-gp", aliases=["wgangp"], role="adversarial",
              summary="Wasserstein loss with gradient penalty (5 critic steps, no batch norm in the critic)",
              paper="https://arxiv.org/abs/1704.00028")
-    register(adversarial.HingeLoss, name="hinge", role="adversarial",
+    register("ganzoo.losses.adversarial:HingeLoss", name="hinge", role="adversarial",
              summary="Hinge loss (Geometric GAN, SAGAN)", paper="https://arxiv.org/abs/1705.02894")
-    register(reconstruction.CycleConsistencyLoss, name="cycle", role="reconstruction",
+    register("ganzoo.losses.reconstruction:CycleConsistencyLoss", name="cycle", role="reconstruction",
              summary="Cycle-consistency L1: A -> B -> A gives A back", paper=CYCLEGAN)
-    register(reconstruction.IdentityLoss, name="identity", role="reconstruction",
+    register("ganzoo.losses.reconstruction:IdentityLoss", name="identity", role="reconstruction",
              summary="Identity L1: an image already in the target domain stays unchanged", paper=CYCLEGAN)
-    register(reconstruction.PixelLoss, name="l1", role="reconstruction",
+    register("ganzoo.losses.reconstruction:PixelLoss", name="l1", role="reconstruction",
              summary="Pixel L1 of an output against its paired target (pix2pix)", paper=PIX2PIX)
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def ganzoo_register_data_modes(register):
-    from ganzoo.data import folders
-
-    register(folders.PairedFolder, name="paired", toy="edges2shapes",
+    register("ganzoo.data.folders:PairedFolder", name="paired", toy="edges2shapes",
              summary="Input/target pairs: pix2pix's A|B images, or folders A and B matched by name", paper=PIX2PIX)
-    register(folders.UnpairedFolder, name="unpaired", toy="day2night",
+    register("ganzoo.data.folders:UnpairedFolder", name="unpaired", toy="day2night",
              summary="Two unrelated piles, ROOT/trainA and ROOT/trainB (CycleGAN's layout)", paper=CYCLEGAN)
-    register(folders.SingleFolder, name="single", toy="shapes",
+    register("ganzoo.data.folders:SingleFolder", name="single", toy="shapes",
              summary="Every image under a folder, recursively (noise-to-image recipes)", paper=DCGAN)
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def ganzoo_register_datasets(register):
-    from ganzoo.data import download, toy
+    from ganzoo.data.download import CATALOG  # torch-free: the download catalog
 
-    for toy_set in toy.TOY_SETS.values():
-        register(toy_set.dataset, name=toy_set.name, example=f"toy:{toy_set.name}", toy=toy_set,
-                 mode=toy_set.mode, summary=f"toy:{toy_set.name} ({toy_set.mode}) {toy_set.summary}")
-    for name, variants in sorted(download.CATALOG.items()):
+    for name, (mode, summary) in TOY_SETS.items():
+        register("ganzoo.data.sources:embedded_toy_set", name=name, defaults={"name": name}, example=f"toy:{name}",
+                 toy=True, mode=mode, summary=f"toy:{name} ({mode}) {summary}")
+    for name, variants in sorted(CATALOG.items()):
         summary = "; ".join(f"{mode} ({v.source}): {v.summary}" for mode, v in sorted(variants.items()))
-        register(functools.partial(download.download_dataset, name), name=name, modes=sorted(variants),
-                 summary=f"download: {summary}", paper="https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix")
+        register("ganzoo.data.download:download_dataset", name=name, defaults={"name": name},
+                 modes=sorted(variants), summary=f"download: {summary}", paper=REFERENCE)

@@ -1,9 +1,12 @@
 """The plugin manager: built-ins first, then entry points of group ``ganzoo``, then one-off plugin files.
 
-Plugins load lazily, on the first registry or CLI use, never at ``import ganzoo``. Each plugin is imported
-and each of its hooks is called in isolation: one that fails to import, or raises in a hook, is skipped
-with a one-line warning naming it (its partial registrations are withdrawn) and reported as failed by
-``ganzoo plugins``; everything else keeps working.
+Plugins load lazily, on the first registry or CLI use, never at ``import ganzoo``. pluggy dispatches every
+hook, so ``tryfirst``, ``trylast`` and hook wrappers work as pluggy documents; the built-ins are
+``tryfirst`` (they register before any plugin) and components registered from Python ``trylast``. Each
+plugin is isolated: every hook implementation is wrapped when its plugin registers, so that the call
+records which plugin is registering and catches that plugin's exceptions. A plugin that fails to import,
+or raises in a registration hook, is skipped with a one-line warning naming it (its registrations are
+withdrawn) and reported as failed by ``ganzoo plugins``; everything else keeps working.
 
 Environment switches (read at load time):
 
@@ -18,7 +21,9 @@ Environment switches (read at load time):
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -32,7 +37,7 @@ import pluggy
 
 from ganzoo import hookspecs
 from ganzoo.errors import GanzooError, PluginError
-from ganzoo.registry import KINDS, Entry, Pretrained, Registry
+from ganzoo.registry import KINDS, Entry, Pretrained, Registry, duplicate_message
 
 ENTRY_POINT_GROUP = "ganzoo"
 BUILTIN_PLUGIN = "ganzoo"
@@ -49,6 +54,9 @@ REGISTRATION_HOOKS: dict[str, str] = {
 }
 
 logger = logging.getLogger(__name__)
+
+#: The plugin whose hook implementation is running: ``register`` callbacks record it as the entry's owner.
+_CURRENT_PLUGIN: contextvars.ContextVar[str] = contextvars.ContextVar("ganzoo_current_plugin")
 
 
 @dataclasses.dataclass
@@ -90,27 +98,27 @@ class _SessionPlugin:
         for call in self.registrations[kind]:
             register(**call)
 
-    @hookspecs.hookimpl
+    @hookspecs.hookimpl(trylast=True)
     def ganzoo_register_generators(self, register):
         self._replay("generator", register)
 
-    @hookspecs.hookimpl
+    @hookspecs.hookimpl(trylast=True)
     def ganzoo_register_discriminators(self, register):
         self._replay("discriminator", register)
 
-    @hookspecs.hookimpl
+    @hookspecs.hookimpl(trylast=True)
     def ganzoo_register_losses(self, register):
         self._replay("loss", register)
 
-    @hookspecs.hookimpl
+    @hookspecs.hookimpl(trylast=True)
     def ganzoo_register_data_modes(self, register):
         self._replay("data_mode", register)
 
-    @hookspecs.hookimpl
+    @hookspecs.hookimpl(trylast=True)
     def ganzoo_register_datasets(self, register):
         self._replay("dataset", register)
 
-    @hookspecs.hookimpl
+    @hookspecs.hookimpl(trylast=True)
     def ganzoo_register_recipes(self, register):
         self._replay("recipe", register)
 
@@ -126,6 +134,7 @@ class PluginHost:
         self.session = _SessionPlugin()
         self.strict = _env_flag("GANZOO_STRICT_PLUGINS")
         self._plugin_dirs = [Path(d) for d in plugin_dirs]
+        self._replacing: set[tuple[str, str]] = set()  # (kind, name) a plugin registered with replace=True
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -150,8 +159,8 @@ class PluginHost:
             if self._skip(path.stem, only, disabled, source="plugins dir"):
                 continue
             self._load(path.stem, lambda p=path: _import_file(p), source="plugins dir", location=str(path))
-        self.pm.register(self.session, name=SESSION_PLUGIN)
         self.infos[SESSION_PLUGIN] = PluginInfo(SESSION_PLUGIN, "session")
+        self._register(self.session, SESSION_PLUGIN)
         self.rebuild()
 
     def _skip(self, name: str, only: list[str] | None, disabled: set[str], *, source: str) -> bool:
@@ -182,11 +191,19 @@ class PluginHost:
         self.infos[name] = info
         try:
             plugin = importer()
-            self.pm.register(plugin, name=name)
+            self._register(plugin, name)
         except Exception as exc:  # a broken plugin must never break ganzoo
             self._fail(name, f"failed to load: {type(exc).__name__}: {exc}")
             return
         info.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
+
+    def _register(self, plugin: Any, name: str) -> None:
+        """Register ``plugin`` with pluggy and wrap each of its hook implementations in isolation."""
+        self.pm.register(plugin, name=name)
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin_name == name:
+                    isolate(impl, caller.name, self)
 
     def _fail(self, name: str, message: str) -> None:
         info = self.infos.setdefault(name, PluginInfo(name, "unknown"))
@@ -206,38 +223,61 @@ class PluginHost:
     def rebuild(self) -> None:
         """Empty the registries and fill them again by calling every loaded plugin's hooks."""
         self.registries = {kind: Registry(kind) for kind in KINDS}
+        self._replacing.clear()
         for kind, hook in REGISTRATION_HOOKS.items():
-            self.call_each(hook, lambda plugin, kind=kind: {"register": self._registrar(kind, plugin)})
+            getattr(self.pm.hook, hook)(register=self._registrar(kind))
 
-    def call_each(self, hook_name: str, make_kwargs: Callable[[str], dict[str, Any]]) -> None:
-        """Call one hook on each plugin, in load order, so that one plugin's failure stays its own."""
-        hook = getattr(self.pm.hook, hook_name)
-        impls = {impl.plugin_name: impl for impl in hook.get_hookimpls()}
-        for name in list(self.infos):
-            impl = impls.get(name)
-            if impl is None or self.infos[name].status != "loaded":
-                continue
-            kwargs = make_kwargs(name)
-            try:
-                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-            except GanzooError as exc:
-                self._fail(name, f"{hook_name}: {exc}")
-            except Exception as exc:
-                self._fail(name, f"raised in {hook_name}: {type(exc).__name__}: {exc}")
+    def active(self, name: str) -> bool:
+        """Whether the plugin ``name`` is loaded and has not failed (its hooks still run)."""
+        info = self.infos.get(name)
+        return info is not None and info.status == "loaded"
 
-    def _registrar(self, kind: str, plugin: str) -> Callable[..., Entry]:
-        registry = self.registries[kind]
+    def hook_failed(self, name: str, hook: str, exc: Exception) -> None:
+        """What isolation does when a plugin's hook implementation raises: the plugin fails."""
+        if isinstance(exc, GanzooError):
+            self._fail(name, f"{hook}: {exc}")
+        else:
+            self._fail(name, f"raised in {hook}: {type(exc).__name__}: {exc}")
 
-        def register(factory: Callable[..., Any], *, name: str | None = None, summary: str | None = None,
-                     paper: str = "", aliases: Iterable[str] = (), family: bool = False, example: str = "",
-                     defaults: dict[str, Any] | None = None, replace: bool = False,
-                     pretrained: dict[str, Any] | None = None, **metadata: Any) -> Entry:
-            entry = make_entry(kind, factory, plugin=plugin, name=name, summary=summary, paper=paper,
-                               aliases=aliases, family=family, example=example, defaults=defaults,
-                               metadata=metadata, pretrained=pretrained)
-            return registry.add(entry, replace=replace)
+    def _registrar(self, kind: str) -> Callable[..., Entry]:
+        """The ``register`` callback of one kind's hook; it records the plugin whose hook is calling."""
+
+        def register(factory: str | Callable[..., Any], **options: Any) -> Entry:
+            plugin = _CURRENT_PLUGIN.get(None)
+            if plugin is None:
+                raise PluginError(f"register() of {REGISTRATION_HOOKS[kind]} was called outside that hook")
+            return self.add_entry(kind, factory, plugin=plugin, **options)
 
         return register
+
+    def add_entry(self, kind: str, factory: str | Callable[..., Any], *, plugin: str, name: str | None = None,
+                  summary: str | None = None, paper: str = "", aliases: Iterable[str] = (), family: bool = False,
+                  example: str = "", defaults: dict[str, Any] | None = None, replace: bool = False,
+                  pretrained: dict[str, Any] | None = None, **metadata: Any) -> Entry:
+        """Add one component to the registry of ``kind`` on behalf of ``plugin`` (what ``register`` does).
+
+        A name already taken is an error of whichever of the two plugins loaded later: pluggy's call order
+        (``tryfirst``, hook wrappers) decides who registers first, never who keeps a name.
+        """
+        registry = self.registries[kind]
+        entry = make_entry(kind, factory, plugin=plugin, name=name, summary=summary, paper=paper, aliases=aliases,
+                           family=family, example=example, defaults=defaults, metadata=metadata,
+                           pretrained=pretrained)
+        for holder, taken in registry.clashes(entry):
+            if replace or holder.plugin == plugin or self._rank(holder.plugin) < self._rank(plugin):
+                continue
+            if (kind, holder.name) in self._replacing:
+                return holder  # the later plugin replaced this name before this registration came
+            self._fail(holder.plugin, f"{REGISTRATION_HOOKS[kind]}: "
+                                      + duplicate_message(kind, taken, newcomer=holder, holder=entry))
+        added = registry.add(entry, replace=replace)
+        if replace:
+            self._replacing.add((kind, added.name))
+        return added
+
+    def _rank(self, plugin: str) -> int:
+        names = list(self.infos)
+        return names.index(plugin) if plugin in names else len(names)
 
     # -- runtime registration ------------------------------------------------------------------
 
@@ -256,20 +296,101 @@ class PluginHost:
         self.rebuild()
 
 
-def make_entry(kind: str, factory: Callable[..., Any], *, plugin: str, name: str | None = None,
+def isolate(impl: pluggy.HookImpl, hook: str, host: PluginHost) -> None:
+    """Wrap a hook implementation so that pluggy's call runs it as its plugin, in isolation.
+
+    The wrapper skips a plugin that has failed, sets the current plugin (for ``register`` callbacks), and
+    hands any exception the plugin raises to :meth:`PluginHost.hook_failed` instead of letting it stop
+    the other plugins. Hook wrappers (old- and new-style) are wrapped step by step: their code before and
+    after the ``yield`` runs as their plugin, and a failing wrapper lets the call through unchanged.
+    """
+    function, name = impl.function, impl.plugin_name
+    if impl.hookwrapper or impl.wrapper:
+        wrapped = _isolated_wrapper(function, name, hook, host, new_style=impl.wrapper)
+    else:
+        @functools.wraps(function)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not host.active(name):
+                return None
+            token = _CURRENT_PLUGIN.set(name)
+            try:
+                return function(*args, **kwargs)
+            except Exception as exc:
+                host.hook_failed(name, hook, exc)
+                return None
+            finally:
+                _CURRENT_PLUGIN.reset(token)
+    impl.function = wrapped  # type: ignore[misc]  (pluggy marks it Final; this is the one place we swap it)
+
+
+def _isolated_wrapper(function: Callable[..., Any], name: str, hook: str, host: PluginHost, *,
+                      new_style: bool) -> Callable[..., Any]:
+    def step(gen: Any, send: Any = None, throw: BaseException | None = None) -> tuple[bool, Any]:
+        """Advance the plugin's generator as its plugin: (True, its return value) once it has finished."""
+        token = _CURRENT_PLUGIN.set(name)
+        try:
+            gen.throw(throw) if throw is not None else gen.send(send)
+        except StopIteration as stop:
+            return True, stop.value
+        finally:
+            _CURRENT_PLUGIN.reset(token)
+        return False, None
+
+    @functools.wraps(function)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        gen = function(*args, **kwargs) if host.active(name) else None
+        try:
+            if gen is not None and step(gen)[0]:
+                raise RuntimeError("the hook wrapper did not yield")
+        except Exception as exc:
+            host.hook_failed(name, hook, exc)
+            gen = None
+        try:
+            outcome = yield
+        except BaseException as exc:  # a new-style wrapper sees what the inner implementations raised
+            if gen is None:
+                raise
+            try:
+                return step(gen, throw=exc)[1]
+            except Exception as raised:
+                if raised is not exc:
+                    host.hook_failed(name, hook, raised)
+                raise exc from None
+        if gen is None:
+            return outcome if new_style else None
+        try:
+            done, value = step(gen, send=outcome)
+            if not done:
+                raise RuntimeError("the hook wrapper yielded twice")
+            return value
+        except Exception as exc:
+            host.hook_failed(name, hook, exc)
+            return outcome if new_style else None
+
+    return wrapped
+
+
+def make_entry(kind: str, factory: str | Callable[..., Any], *, plugin: str, name: str | None = None,
                summary: str | None = None, paper: str = "", aliases: Iterable[str] = (),
                family: bool = False, example: str = "", defaults: dict[str, Any] | None = None,
                metadata: dict[str, Any] | None = None, pretrained: dict[str, Any] | None = None) -> Entry:
-    """Build an :class:`Entry`, taking the name and summary from the factory when they are not given."""
+    """Build an :class:`Entry`, taking the name and summary from the factory when they are not given.
+
+    ``factory`` is a callable or a reference ``"package.module:Qualname"``; a reference is not imported
+    here (its docstring, when the summary comes from it, is read from the module's source).
+    """
     if name is None:
-        name = getattr(factory, "__name__", "").lower()
+        target = factory.rpartition(":")[2].rpartition(".")[2] if isinstance(factory, str) else \
+            getattr(factory, "__name__", "")
+        name = target.lower()
+    entry = Entry(name=name, kind=kind, factory_ref=factory, summary=summary or "", paper=paper,
+                  aliases=tuple(aliases), plugin=plugin, family=family, example=example,
+                  defaults=dict(defaults or {}), metadata=dict(metadata or {}),
+                  pretrained={tag: Pretrained.coerce(tag, value) for tag, value in (pretrained or {}).items()})
     if summary is None:
-        doc = (getattr(factory, "__doc__", None) or "").strip()
-        summary = doc.splitlines()[0] if doc else ""
-    return Entry(name=name, kind=kind, factory=factory, summary=summary, paper=paper,
-                 aliases=tuple(aliases), plugin=plugin, family=family, example=example,
-                 defaults=dict(defaults or {}), metadata=dict(metadata or {}),
-                 pretrained={tag: Pretrained.coerce(tag, value) for tag, value in (pretrained or {}).items()})
+        doc = entry.doc()
+        entry = dataclasses.replace(entry, summary=doc.splitlines()[0] if doc else "")
+    return entry
 
 
 def _entry_points() -> list[importlib.metadata.EntryPoint]:

@@ -2,6 +2,7 @@
 runtime registration."""
 
 import logging
+import sys
 
 import pytest
 
@@ -236,3 +237,99 @@ def test_cli_plugins_dir_option(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "from plugin dirplugin" in result.stdout
     assert "hello" in run_ganzoo("--plugins-dir", str(tmp_path), "--help").stdout
+
+
+def test_registration_by_reference_imports_on_build(plugin_factory):
+    plugin_factory.install("refplugin", """
+        import ganzoo
+
+        @ganzoo.hookimpl
+        def ganzoo_register_generators(register):
+            register("refplugin_nets:WideNet", aliases=["wide"])
+        """)
+    (plugin_factory.site / "refplugin_nets.py").write_text(
+        "import sys\n"
+        "sys.refplugin_nets_imported = True\n"
+        "class WideNet:\n"
+        "    '''A network that is imported only when built.'''\n"
+        "    def __init__(self, *, width: int = 4):\n"
+        "        self.width = width\n"
+    )
+    plugin_factory.modules.append("refplugin_nets")
+    entry = ganzoo.get_entry("generator", "wide")
+    assert entry.name == "widenet" and entry.summary == "A network that is imported only when built."
+    assert entry.option_names() == ["width"]
+    assert "refplugin_nets" not in sys.modules
+    assert ganzoo.create_generator("widenet", width=7, init_type=None).width == 7
+    assert "refplugin_nets" in sys.modules
+
+
+def test_a_malformed_reference_fails_its_plugin():
+    class Plugin:
+        @ganzoo.hookimpl
+        def ganzoo_register_losses(self, register):
+            register("ganzoo.losses.adversarial.LSGANLoss", name="typo")
+
+    ganzoo.register_plugin(Plugin(), name="typoplugin")
+    info = {i.name: i for i in plugins.plugin_infos()}["typoplugin"]
+    assert info.status == "failed" and "package.module:Qualname" in info.error
+
+
+def test_builtin_toy_table_matches_the_toy_sets():
+    from ganzoo.builtin import TOY_SETS as listed
+    from ganzoo.data.toy import TOY_SETS
+
+    assert listed == {name: (toy.mode, toy.summary) for name, toy in TOY_SETS.items()}
+    assert ganzoo.create_component("dataset", "shapes") is TOY_SETS["shapes"]
+
+
+def test_pluggy_dispatches_registration_hooks_with_isolation():
+    calls = []
+
+    class Late:
+        @ganzoo.hookimpl
+        def ganzoo_register_losses(self, register):
+            calls.append("late")
+            register(lambda: "late", name="late-loss", summary="normal order")
+
+    class Eager:
+        @ganzoo.hookimpl(tryfirst=True)
+        def ganzoo_register_losses(self, register):
+            calls.append("eager")
+            register(lambda: "eager", name="eager-loss", summary="asked to go first")
+
+    class Raiser:
+        @ganzoo.hookimpl(tryfirst=True)
+        def ganzoo_register_losses(self, register):
+            calls.append("raiser")
+            raise RuntimeError("boom before the others")
+
+    class Watcher:
+        @ganzoo.hookimpl(hookwrapper=True)
+        def ganzoo_register_losses(self, register):
+            calls.append("before")
+            yield
+            calls.append(sorted(n for n in ganzoo.list_components("loss") if n.endswith("-loss")))
+            register(lambda: "watched", name="watched", summary="registered by a wrapper after the others")
+
+    for name, plugin in [("late", Late()), ("eager", Eager()), ("watcher", Watcher())]:
+        ganzoo.register_plugin(plugin, name=name)
+    calls.clear()
+    ganzoo.register_plugin(Raiser(), name="raiser")  # registering rebuilds every registry through pluggy
+    assert calls == ["before", "raiser", "eager", "late", ["eager-loss", "late-loss"]]
+    status = {i.name: (i.status, i.error) for i in plugins.plugin_infos()}
+    assert status["raiser"][0] == "failed" and "boom before the others" in status["raiser"][1]
+    assert ganzoo.get_entry("loss", "watched").plugin == "watcher"
+    assert ganzoo.create_loss("eager-loss") == "eager" and "lsgan" in ganzoo.list_components("loss")
+
+
+def test_a_tryfirst_duplicate_fails_the_later_plugin_not_the_builtins():
+    class Early:
+        @ganzoo.hookimpl(tryfirst=True)
+        def ganzoo_register_generators(self, register):
+            register(lambda: "early", name="resnet9", summary="a clash that runs before the built-ins")
+
+    ganzoo.register_plugin(Early(), name="early")
+    assert ganzoo.get_entry("generator", "resnet9").plugin == "ganzoo"
+    info = {i.name: i for i in plugins.plugin_infos()}["early"]
+    assert info.status == "failed" and "'early'" in info.error and "'ganzoo'" in info.error

@@ -1,13 +1,17 @@
 """The registry on its own: names, aliases, families, duplicates, close matches, option checks."""
 
+import sys
+
 import pytest
 
-from ganzoo.errors import DuplicateComponentError, InvalidOptionError, UnknownComponentError
-from ganzoo.registry import Entry, Registry, expand_kinds, normalize_kind
+from ganzoo import plugins
+from ganzoo.errors import DuplicateComponentError, InvalidOptionError, PluginError, UnknownComponentError
+from ganzoo.registry import (KINDS, Entry, Registry, expand_kinds, inspect_factory, load_reference, normalize_kind,
+                             read_factory_source)
 
 
 def make(name, factory=dict, **kw):
-    return Entry(name=name, kind="generator", factory=factory, summary=f"{name} summary", **kw)
+    return Entry(name=name, kind="generator", factory_ref=factory, summary=f"{name} summary", **kw)
 
 
 def net(*, width: int = 4, depth: int = 2):
@@ -112,3 +116,63 @@ def test_kind_aliases():
     assert expand_kinds("gen") == ["generator"]
     with pytest.raises(UnknownComponentError, match="valid kinds"):
         normalize_kind("optimizer")
+
+
+#: Built-in factories whose signature only importing tells: HingeLoss runs torch's ``nn.Module.__init__``.
+READ_BY_IMPORTING = {"ganzoo.losses.adversarial:HingeLoss"}
+BUILTIN_REFERENCES = sorted((e.kind, e.name, e.factory_ref) for kind in KINDS for e in plugins.registry(kind)
+                            if e.plugin == "ganzoo")
+
+
+@pytest.mark.parametrize("kind, name, reference", BUILTIN_REFERENCES, ids=[f"{k}:{n}" for k, n, _ in BUILTIN_REFERENCES])
+def test_builtin_signatures_read_from_source_equal_the_imported_ones(kind, name, reference):
+    static = read_factory_source(reference)
+    imported = inspect_factory(load_reference(reference))
+    if reference in READ_BY_IMPORTING:
+        assert static is None
+    else:
+        assert static == imported
+
+
+def test_a_reference_is_imported_when_built_only(tmp_path, monkeypatch):
+    (tmp_path / "lazymod.py").write_text(
+        "import sys\n"
+        "sys.lazymod_imports = getattr(sys, 'lazymod_imports', 0) + 1\n"
+        "class Net:\n"
+        "    '''A net.\n\n    Args:\n        width: how wide.\n    '''\n"
+        "    def __init__(self, *, width: int = 4, scale: float = -1.5, names=('a', 'b')):\n"
+        "        self.width = width\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "lazymod", raising=False)
+    entry = make("net", factory="lazymod:Net", defaults={"width": 8})
+    assert entry.option_names() == ["width", "scale", "names"] and entry.doc().startswith("A net.")
+    assert str(entry.signature()) == "(*, width=8, scale=-1.5, names=('a', 'b'))"
+    assert "lazymod" not in sys.modules, "reading options imported the module"
+    assert entry.build().width == 8 and entry.build(width=2).width == 2
+    assert sys.lazymod_imports == 1 and entry.factory is sys.modules["lazymod"].Net
+
+
+@pytest.mark.parametrize("source", [
+    "import functools\ndef _f(*, width=1): return width\nNet = functools.partial(_f, width=2)\n",
+    "import functools\ndef deco(f):\n    @functools.wraps(f)\n    def g(**kw): return f(**kw)\n    return g\n"
+    "@deco\ndef Net(*, width=1):\n    return width\n",
+    "WIDTH = 3\ndef Net(*, width=WIDTH):\n    return width\n",
+    "class Base:\n    def __init__(self, *, width=5): self.width = width\nclass Net(Base):\n    '''Own doc.'''\n",
+])
+def test_what_the_source_cannot_say_is_imported(source, tmp_path, monkeypatch):
+    (tmp_path / "oddmod.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "oddmod", raising=False)
+    entry = make("net", factory="oddmod:Net")
+    static = read_factory_source("oddmod:Net")
+    assert entry.signature() == inspect_factory(load_reference("oddmod:Net")).signature
+    assert static is None or static == inspect_factory(load_reference("oddmod:Net"))
+
+
+def test_bad_references():
+    with pytest.raises(ValueError, match="package.module:Qualname"):
+        make("net", factory="not a reference")
+    entry = make("net", factory="no_such_module_anywhere:Net", plugin="someplugin")
+    with pytest.raises(PluginError, match="plugin 'someplugin': cannot import no_such_module_anywhere:Net"):
+        entry.build()

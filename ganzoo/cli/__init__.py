@@ -31,7 +31,7 @@ class GanzooGroup(click.Group):
             raise click.ClickException(str(exc)) from exc
         if self._loaded_for is not host:
             collector = click.Group()
-            host.call_each("ganzoo_register_commands", lambda plugin: {"cli": collector})
+            host.pm.hook.ganzoo_register_commands(cli=collector)
             self._plugin_commands = {
                 name: cmd for name, cmd in collector.commands.items() if name not in self.commands
             }

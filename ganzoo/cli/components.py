@@ -126,10 +126,7 @@ def _print_entry(entry: Entry) -> None:
         click.echo(f"  example: {entry.example}")
     if entry.pretrained:
         click.echo(f"  pretrained: {', '.join(f'{entry.name}.{tag}' for tag in sorted(entry.pretrained))}")
-    sig = entry.signature()
-    plain = sig.replace(parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
-                        return_annotation=sig.empty)
-    click.echo(f"  signature: {entry.name}{plain}")
-    factory_doc = inspect.getdoc(entry.factory) or ""
+    click.echo(f"  signature: {entry.name}{entry.signature()}")
+    factory_doc = entry.doc()
     if "Args:" in factory_doc:
         click.echo("  " + factory_doc[factory_doc.index("Args:"):].replace("\n", "\n  "))

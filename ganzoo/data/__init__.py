@@ -5,26 +5,51 @@
     >>> train = toy.dataset(image_size=32)            # items {"A", "B", "A_path", "B_path"}
     >>> toy.score(lambda x: generator(x))             # {"l1": ..., "psnr": ...} against the truth
     >>> data.resolve_data("facades", mode="paired")   # downloads once, then a folder in the cache
+
+Exports load on first use, like ``ganzoo``'s own: the built-in plugin reads the download catalog from
+:mod:`ganzoo.data.download`, and listing data sets must not import torch (which the folder and toy
+modules do).
 """
 
-from ganzoo.data.download import (
-    CATALOG,
-    DownloadError,
-    cache_dir,
-    download_dataset,
-    download_file,
-    download_hub_dataset,
-    extract_archive,
-)
-from ganzoo.data.folders import DataLayoutError, PairedFolder, SingleFolder, UnpairedFolder
-from ganzoo.data.loader import make_loader
-from ganzoo.data.sources import DataSource, resolve_data, toy_set
-from ganzoo.data.toy import TOY_SETS, ToySet, sample_validity, translation_scores
-from ganzoo.data.transforms import Preprocess
+from __future__ import annotations
 
-__all__ = [
-    "CATALOG", "DataLayoutError", "DataSource", "DownloadError", "PairedFolder", "Preprocess", "SingleFolder",
-    "TOY_SETS", "ToySet", "UnpairedFolder", "cache_dir", "download_dataset", "download_file",
-    "download_hub_dataset", "extract_archive", "make_loader", "resolve_data", "sample_validity", "toy_set",
-    "translation_scores",
-]
+import importlib
+from typing import Any
+
+_LAZY = {
+    "CATALOG": "ganzoo.data.download",
+    "DownloadError": "ganzoo.data.download",
+    "cache_dir": "ganzoo.data.download",
+    "download_dataset": "ganzoo.data.download",
+    "download_file": "ganzoo.data.download",
+    "download_hub_dataset": "ganzoo.data.download",
+    "extract_archive": "ganzoo.data.download",
+    "DataLayoutError": "ganzoo.data.folders",
+    "PairedFolder": "ganzoo.data.folders",
+    "SingleFolder": "ganzoo.data.folders",
+    "UnpairedFolder": "ganzoo.data.folders",
+    "make_loader": "ganzoo.data.loader",
+    "DataSource": "ganzoo.data.sources",
+    "resolve_data": "ganzoo.data.sources",
+    "toy_set": "ganzoo.data.sources",
+    "TOY_SETS": "ganzoo.data.toy",
+    "ToySet": "ganzoo.data.toy",
+    "sample_validity": "ganzoo.data.toy",
+    "translation_scores": "ganzoo.data.toy",
+    "Preprocess": "ganzoo.data.transforms",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ganzoo.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -23,16 +23,22 @@ class DataSource:
         return self.toy is not None
 
 
+def embedded_toy_set(name: str) -> ToySet:
+    """The embedded toy set ``name``: the factory of the built-in toy data set entries."""
+    from ganzoo.data.toy import TOY_SETS
+
+    return TOY_SETS[name]
+
+
 def toy_set(name: str) -> ToySet:
     """The toy set registered as ``name`` (``toy:`` prefix optional), from the dataset registry."""
     from ganzoo.plugins import registry
 
     name = name.removeprefix("toy:")
     entry = registry("dataset").get(name)
-    toy = entry.metadata.get("toy")
-    if toy is None:
+    if not entry.metadata.get("toy"):
         raise GanzooError(f"{name!r} is a downloadable data set, not a toy set; use --data {name}")
-    return toy
+    return entry.build()
 
 
 def resolve_data(spec: str, *, mode: str | None = None, download: bool = True) -> DataSource:
