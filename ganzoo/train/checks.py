@@ -21,13 +21,9 @@ def lookup(kind: str, name: str) -> tuple[Any, str, bool]:
     """``(entry, canonical name, has fixed weights)`` for a component name of any form."""
     from ganzoo.plugins import registry
 
-    reg = registry(kind)
-    base, _, tag = name.partition(".")
-    if tag and ":" not in base:
-        entry, _weights = reg.pretrained(name)
-        return entry, f"{entry.name}.{tag}", True
-    entry, argument = reg.resolve(name)
-    return entry, entry.name + (f":{argument}" if argument else ""), False
+    entry, parsed = registry(kind).lookup(name)
+    canonical = entry.name + (f":{parsed.argument}" if parsed.argument else "") + (f".{parsed.tag}" if parsed.tag else "")
+    return entry, canonical, parsed.tag is not None
 
 
 def provider(entry: Any) -> dict[str, str]:
@@ -182,7 +178,7 @@ def probe_network(kind: str, entry: Any, spec: ComponentSpec, *, data: DataSpec,
         x = net.noise(1) if facts.input_kind == "noise" else torch.empty(1, in_channels, size, size)
     try:
         with torch.no_grad():
-            out = net(x.to("meta"))
+            out = net.eval()(x.to("meta"))  # shapes only: batch statistics of one sample are not the question
     except Exception as exc:
         raise GanzooError(f"{kind} {spec.name} fails on a {tuple(x.shape)} input: {_first(exc)}") from exc
     if kind == "generator":
