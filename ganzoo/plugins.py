@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import difflib
 import functools
 import importlib
 import importlib.metadata
@@ -52,6 +53,9 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "dataset": "ganzoo_register_datasets",
     "recipe": "ganzoo_register_recipes",
 }
+
+#: Every hook a plugin may implement.
+HOOK_NAMES: tuple[str, ...] = tuple(sorted(n for n in dir(hookspecs) if n.startswith(f"{hookspecs.PROJECT}_")))
 
 logger = logging.getLogger(__name__)
 
@@ -192,14 +196,31 @@ class PluginHost:
         try:
             plugin = importer()
             self._register(plugin, name)
+        except PluginError as exc:
+            self._fail(name, str(exc))
+            return
         except Exception as exc:  # a broken plugin must never break ganzoo
             self._fail(name, f"failed to load: {type(exc).__name__}: {exc}")
             return
         info.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
 
     def _register(self, plugin: Any, name: str) -> None:
-        """Register ``plugin`` with pluggy and wrap each of its hook implementations in isolation."""
+        """Register ``plugin`` with pluggy and wrap each of its hook implementations in isolation.
+
+        Raises:
+            PluginError: the plugin implements a hook no specification declares (a misspelled
+                ``ganzoo_register_generator`` would otherwise load and silently register nothing).
+        """
         self.pm.register(plugin, name=name)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError:
+            unknown = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or []
+                             if not caller.has_spec())
+            hints = [difflib.get_close_matches(hook, HOOK_NAMES, n=1) for hook in unknown]
+            raise PluginError("implements unknown hook " + ", ".join(
+                f"{hook!r}" + (f" (did you mean {hint[0]}?)" if hint else "") for hook, hint in zip(unknown, hints)
+            )) from None
         for caller in self.pm.get_hookcallers(plugin) or []:
             for impl in caller.get_hookimpls():
                 if impl.plugin_name == name:

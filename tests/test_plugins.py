@@ -333,3 +333,18 @@ def test_a_tryfirst_duplicate_fails_the_later_plugin_not_the_builtins():
     assert ganzoo.get_entry("generator", "resnet9").plugin == "ganzoo"
     info = {i.name: i for i in plugins.plugin_infos()}["early"]
     assert info.status == "failed" and "'early'" in info.error and "'ganzoo'" in info.error
+
+
+def test_a_misspelled_hook_fails_its_plugin(plugin_factory):
+    plugin_factory.install("typohook", """
+        import ganzoo
+
+        @ganzoo.hookimpl
+        def ganzoo_register_generator(register):
+            register(dict, name="never", summary="registered through a hook that does not exist")
+        """)
+    assert "never" not in ganzoo.list_components("generator")
+    info = {i.name: i for i in plugins.plugin_infos()}["typohook"]
+    assert info.status == "failed"
+    assert info.error == ("implements unknown hook 'ganzoo_register_generator' "
+                          "(did you mean ganzoo_register_generators?)")
