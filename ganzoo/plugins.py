@@ -148,7 +148,7 @@ class PluginHost:
         disabled = set(_env_list("GANZOO_DISABLE_PLUGINS") or [])
         self._load_module(BUILTIN_PLUGIN, "ganzoo.builtin", source="builtin", version=_version("ganzoo"))
         for ep in _entry_points():
-            if self._skip(ep.name, only, disabled, source="entry point"):
+            if self._skip(ep.name, only, disabled, source="entry point", location=ep.value):
                 continue
             dist = getattr(ep, "dist", None)
             self._load(
@@ -160,21 +160,33 @@ class PluginHost:
                 distribution=dist.name if dist is not None else "",
             )
         for path in self._plugin_files():
-            if self._skip(path.stem, only, disabled, source="plugins dir"):
+            if self._skip(path.stem, only, disabled, source="plugins dir", location=str(path)):
                 continue
             self._load(path.stem, lambda p=path: _import_file(p), source="plugins dir", location=str(path))
         self.infos[SESSION_PLUGIN] = PluginInfo(SESSION_PLUGIN, "session")
         self._register(self.session, SESSION_PLUGIN)
         self.rebuild()
 
-    def _skip(self, name: str, only: list[str] | None, disabled: set[str], *, source: str) -> bool:
+    def _skip(self, name: str, only: list[str] | None, disabled: set[str], *, source: str,
+              location: str = "") -> bool:
+        if name in self.infos:
+            self._refuse(name, source=source, location=location)
+            return True
         if name in disabled or (only is not None and name not in only):
             self.infos[name] = PluginInfo(name, source, status="disabled", error="disabled by environment")
             return True
-        if name in self.infos and self.infos[name].status == "loaded":
-            self._fail(name, f"a plugin named {name!r} is already loaded from {self.infos[name].source}")
-            return True
         return False
+
+    def _refuse(self, name: str, *, source: str, location: str = "") -> None:
+        """Report a plugin whose name another plugin holds; the holder keeps its name and its components."""
+        holder = self.infos[name]
+        message = f"the plugin name {name!r} is taken by the {holder.source} plugin" + \
+            (f" at {holder.location}" if holder.location else "")
+        self.infos[f"{name} ({location or source})"] = PluginInfo(name, source, status="failed", error=message,
+                                                                  location=location)
+        if self.strict:
+            raise PluginError(f"plugin {name!r} from {location or source}: {message}")
+        logger.warning("ganzoo: skipping plugin %r from %s: %s", name, location or source, message)
 
     def _plugin_files(self) -> list[Path]:
         dirs = [Path(d) for d in os.environ.get("GANZOO_PLUGINS_DIR", "").split(os.pathsep) if d]
@@ -303,17 +315,29 @@ class PluginHost:
     # -- runtime registration ------------------------------------------------------------------
 
     def register_plugin(self, plugin: Any, *, name: str) -> None:
-        """Register a plugin object (a module or any object with hook implementations) at runtime."""
+        """Register a plugin object (a module or any object with hook implementations) at runtime.
+
+        Raises:
+            PluginError: ``name`` is taken by another plugin (a failed runtime plugin's name may be reused).
+        """
+        holder = self.infos.get(name)
+        if holder is not None and (holder.status == "loaded" or holder.source != "session"):
+            raise PluginError(f"the plugin name {name!r} is taken by the {holder.source} plugin"
+                              + (f" at {holder.location}" if holder.location else "") + "; choose another name")
         self._load(name, lambda: plugin, source="session")
-        if self.infos[name].status == "loaded":
+        if self.active(name):
             self.rebuild()
 
     def unregister_plugin(self, name: str) -> None:
-        """Remove a plugin registered at runtime, with all its components."""
+        """Remove a plugin registered at runtime (with :meth:`register_plugin`), with all its components."""
+        holder = self.infos.get(name)
+        if holder is None or holder.source != "session" or name == SESSION_PLUGIN:
+            raise PluginError(f"no plugin named {name!r} was registered at runtime"
+                              + (f" (it is the {holder.source} plugin)" if holder is not None else ""))
         plugin = self.pm.get_plugin(name)
         if plugin is not None:
             self.pm.unregister(plugin)
-        self.infos.pop(name, None)
+        del self.infos[name]
         self.rebuild()
 
 
