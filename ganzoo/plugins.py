@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import difflib
 import functools
 import importlib
 import importlib.metadata
@@ -52,6 +53,9 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "dataset": "ganzoo_register_datasets",
     "recipe": "ganzoo_register_recipes",
 }
+
+#: Every hook a plugin may implement.
+HOOK_NAMES: tuple[str, ...] = tuple(sorted(n for n in dir(hookspecs) if n.startswith(f"{hookspecs.PROJECT}_")))
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +148,7 @@ class PluginHost:
         disabled = set(_env_list("GANZOO_DISABLE_PLUGINS") or [])
         self._load_module(BUILTIN_PLUGIN, "ganzoo.builtin", source="builtin", version=_version("ganzoo"))
         for ep in _entry_points():
-            if self._skip(ep.name, only, disabled, source="entry point"):
+            if self._skip(ep.name, only, disabled, source="entry point", location=ep.value):
                 continue
             dist = getattr(ep, "dist", None)
             self._load(
@@ -156,21 +160,33 @@ class PluginHost:
                 distribution=dist.name if dist is not None else "",
             )
         for path in self._plugin_files():
-            if self._skip(path.stem, only, disabled, source="plugins dir"):
+            if self._skip(path.stem, only, disabled, source="plugins dir", location=str(path)):
                 continue
             self._load(path.stem, lambda p=path: _import_file(p), source="plugins dir", location=str(path))
         self.infos[SESSION_PLUGIN] = PluginInfo(SESSION_PLUGIN, "session")
         self._register(self.session, SESSION_PLUGIN)
         self.rebuild()
 
-    def _skip(self, name: str, only: list[str] | None, disabled: set[str], *, source: str) -> bool:
+    def _skip(self, name: str, only: list[str] | None, disabled: set[str], *, source: str,
+              location: str = "") -> bool:
+        if name in self.infos:
+            self._refuse(name, source=source, location=location)
+            return True
         if name in disabled or (only is not None and name not in only):
             self.infos[name] = PluginInfo(name, source, status="disabled", error="disabled by environment")
             return True
-        if name in self.infos and self.infos[name].status == "loaded":
-            self._fail(name, f"a plugin named {name!r} is already loaded from {self.infos[name].source}")
-            return True
         return False
+
+    def _refuse(self, name: str, *, source: str, location: str = "") -> None:
+        """Report a plugin whose name another plugin holds; the holder keeps its name and its components."""
+        holder = self.infos[name]
+        message = f"the plugin name {name!r} is taken by the {holder.source} plugin" + \
+            (f" at {holder.location}" if holder.location else "")
+        self.infos[f"{name} ({location or source})"] = PluginInfo(name, source, status="failed", error=message,
+                                                                  location=location)
+        if self.strict:
+            raise PluginError(f"plugin {name!r} from {location or source}: {message}")
+        logger.warning("ganzoo: skipping plugin %r from %s: %s", name, location or source, message)
 
     def _plugin_files(self) -> list[Path]:
         dirs = [Path(d) for d in os.environ.get("GANZOO_PLUGINS_DIR", "").split(os.pathsep) if d]
@@ -192,14 +208,31 @@ class PluginHost:
         try:
             plugin = importer()
             self._register(plugin, name)
+        except PluginError as exc:
+            self._fail(name, str(exc))
+            return
         except Exception as exc:  # a broken plugin must never break ganzoo
             self._fail(name, f"failed to load: {type(exc).__name__}: {exc}")
             return
         info.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
 
     def _register(self, plugin: Any, name: str) -> None:
-        """Register ``plugin`` with pluggy and wrap each of its hook implementations in isolation."""
+        """Register ``plugin`` with pluggy and wrap each of its hook implementations in isolation.
+
+        Raises:
+            PluginError: the plugin implements a hook no specification declares (a misspelled
+                ``ganzoo_register_generator`` would otherwise load and silently register nothing).
+        """
         self.pm.register(plugin, name=name)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError:
+            unknown = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or []
+                             if not caller.has_spec())
+            hints = [difflib.get_close_matches(hook, HOOK_NAMES, n=1) for hook in unknown]
+            raise PluginError("implements unknown hook " + ", ".join(
+                f"{hook!r}" + (f" (did you mean {hint[0]}?)" if hint else "") for hook, hint in zip(unknown, hints)
+            )) from None
         for caller in self.pm.get_hookcallers(plugin) or []:
             for impl in caller.get_hookimpls():
                 if impl.plugin_name == name:
@@ -282,17 +315,29 @@ class PluginHost:
     # -- runtime registration ------------------------------------------------------------------
 
     def register_plugin(self, plugin: Any, *, name: str) -> None:
-        """Register a plugin object (a module or any object with hook implementations) at runtime."""
+        """Register a plugin object (a module or any object with hook implementations) at runtime.
+
+        Raises:
+            PluginError: ``name`` is taken by another plugin (a failed runtime plugin's name may be reused).
+        """
+        holder = self.infos.get(name)
+        if holder is not None and (holder.status == "loaded" or holder.source != "session"):
+            raise PluginError(f"the plugin name {name!r} is taken by the {holder.source} plugin"
+                              + (f" at {holder.location}" if holder.location else "") + "; choose another name")
         self._load(name, lambda: plugin, source="session")
-        if self.infos[name].status == "loaded":
+        if self.active(name):
             self.rebuild()
 
     def unregister_plugin(self, name: str) -> None:
-        """Remove a plugin registered at runtime, with all its components."""
+        """Remove a plugin registered at runtime (with :meth:`register_plugin`), with all its components."""
+        holder = self.infos.get(name)
+        if holder is None or holder.source != "session" or name == SESSION_PLUGIN:
+            raise PluginError(f"no plugin named {name!r} was registered at runtime"
+                              + (f" (it is the {holder.source} plugin)" if holder is not None else ""))
         plugin = self.pm.get_plugin(name)
         if plugin is not None:
             self.pm.unregister(plugin)
-        self.infos.pop(name, None)
+        del self.infos[name]
         self.rebuild()
 
 

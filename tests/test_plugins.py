@@ -333,3 +333,42 @@ def test_a_tryfirst_duplicate_fails_the_later_plugin_not_the_builtins():
     assert ganzoo.get_entry("generator", "resnet9").plugin == "ganzoo"
     info = {i.name: i for i in plugins.plugin_infos()}["early"]
     assert info.status == "failed" and "'early'" in info.error and "'ganzoo'" in info.error
+
+
+def test_a_misspelled_hook_fails_its_plugin(plugin_factory):
+    plugin_factory.install("typohook", """
+        import ganzoo
+
+        @ganzoo.hookimpl
+        def ganzoo_register_generator(register):
+            register(dict, name="never", summary="registered through a hook that does not exist")
+        """)
+    assert "never" not in ganzoo.list_components("generator")
+    info = {i.name: i for i in plugins.plugin_infos()}["typohook"]
+    assert info.status == "failed"
+    assert info.error == ("implements unknown hook 'ganzoo_register_generator' "
+                          "(did you mean ganzoo_register_generators?)")
+
+
+@pytest.mark.parametrize("taken", ["ganzoo", "cyclegan", "__session__"])
+def test_a_taken_plugin_name_is_refused(taken):
+    class Plugin:
+        @ganzoo.hookimpl
+        def ganzoo_register_losses(self, register):
+            register(lambda: 0, name="zero", summary="zero")
+
+    with pytest.raises(PluginError, match=f"the plugin name '{taken}' is taken"):
+        ganzoo.register_plugin(Plugin(), name=taken)
+    assert {"resnet9", "unet256"} <= set(ganzoo.list_components("generator"))
+    assert "cyclegan" in ganzoo.list_components("recipe") and "zero" not in ganzoo.list_components("loss")
+    with pytest.raises(PluginError, match="was registered at runtime"):
+        ganzoo.unregister_plugin(taken)
+
+
+def test_a_plugin_file_named_like_a_loaded_plugin_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "pix2pix.py").write_text(GOOD)
+    monkeypatch.setenv("GANZOO_PLUGINS_DIR", str(tmp_path))
+    assert "pix2pix" in ganzoo.list_components("recipe") and "tinygen" not in ganzoo.list_components("generator")
+    infos = [i for i in plugins.plugin_infos() if i.name == "pix2pix"]
+    assert [(i.source, i.status) for i in infos] == [("entry point", "loaded"), ("plugins dir", "failed")]
+    assert "taken by the entry point plugin" in infos[1].error
