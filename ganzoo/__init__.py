@@ -54,6 +54,7 @@ _LAZY = {
     "resume": "ganzoo.train.run",
     "Run": "ganzoo.train.run",
     "RunSpec": "ganzoo.train.spec",
+    "ReferenceModel": "ganzoo.hub.reference",
 }
 
 __all__ = ["GanzooError", "InvalidOptionError", "PluginError", "UnknownComponentError", "hookimpl",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, TypeVar
 
+from ganzoo.names import parse_name
 from ganzoo.plugins import SESSION_PLUGIN, get_host, registry
 from ganzoo.registry import Entry, Registry, normalize_kind
 
@@ -11,7 +12,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def get_registry(kind: str) -> Registry:
-    """The registry of a kind (``generator``, ``discriminator``, ``loss``, ``data_mode``, ``recipe``)."""
+    """The registry of a kind (``generator``, ``discriminator``, ``loss``, ``data_mode``, ``dataset``,
+    ``recipe``, ``logger``)."""
     return registry(kind)
 
 
@@ -26,17 +28,30 @@ def list_components(kind: str, pattern: str | None = None) -> list[str]:
 
 
 def create_component(kind: str, name: str, /, **options: Any) -> Any:
-    """Build any registered component by name with keyword options."""
+    """Build any registered component by name with keyword options (an option given as None is left to
+    the factory's default)."""
     entry, argument = registry(kind).resolve(name)
-    return entry.build(argument, **options)
+    return entry.build(argument, **_given(options))
 
 
-def _create_network(kind: str, name: str, init_type: str | None, init_gain: float, options: dict[str, Any]):
+def _given(options: dict[str, Any]) -> dict[str, Any]:
+    """The options whose value is not None: None means "the default" (as config files and CLIs pass it)."""
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _create_network(kind: str, name: str, *, init_type: str | None, init_gain: float, network: str | None,
+                    options: dict[str, Any]):
+    from ganzoo.errors import InvalidOptionError
     from ganzoo.nn.layers import init_weights
 
-    entry, parsed = registry(kind).lookup(name)
-    if parsed.tag is not None:
-        return create_pretrained(kind, name, **options)
+    options = _given(options)
+    parsed = parse_name(name)
+    if parsed.source is None:
+        entry, parsed = registry(kind).lookup(parsed)
+    if parsed.source is not None or parsed.tag is not None:
+        return create_pretrained(kind, name, network=network, **options)
+    if network is not None:
+        raise InvalidOptionError(f"network= picks one network of a saved model; {name!r} names a {kind} to build")
     net = entry.build(parsed.argument, **options)
     if init_type is not None:
         targets = net.init_targets() if hasattr(net, "init_targets") else [net]
@@ -45,52 +60,84 @@ def _create_network(kind: str, name: str, init_type: str | None, init_gain: floa
     return net
 
 
-def create_pretrained(kind: str, name: str, /, *, device: str = "cpu", **options: Any):
-    """The network ``NAME.TAG`` names: the entry's architecture with its named weights, in eval mode.
-
-    The weights' own bundle fixes the architecture, so no options are taken; the weights are fetched
-    (and cached) from the tag's source the first time.
-    """
-    from ganzoo.errors import InvalidOptionError
+def _load_network(kind: str, source: str, *, network: str | None, options: dict[str, Any],
+                  architecture: Entry | None = None, what: str = "", device: str = "cpu"):
+    """One network of the model at ``source``, built with its saved options updated by ``options``, loaded
+    strictly (an option that changes a tensor's shape gives the checkpoint loader's error) and in eval mode."""
     from ganzoo.hub.bundle import BundleError
     from ganzoo.hub.model import Model
 
-    entry, weights = registry(kind).pretrained(name)
-    if options:
-        raise InvalidOptionError(f"{name} is pretrained: its weights fix the architecture, so it takes no "
-                                 f"options (got {', '.join(options)})")
-    model = Model.from_pretrained(weights.source, device=device)
-    network = weights.network or _default_network(model)
+    model = Model.from_pretrained(source, device=device)
+    network = network or _default_network(model, kind)
     spec = model.config["networks"].get(network)
-    if spec is None or spec["role"] != kind or registry(kind).get(spec["name"]).factory is not entry.factory:
-        raise BundleError(f"{name}: {weights.source} has no {kind} {network!r} of {entry.name}'s architecture")
+    if spec is None or spec["role"] != kind or (
+            architecture is not None and registry(kind).get(spec["name"]).factory is not architecture.factory):
+        of = f" of {architecture.name}'s architecture" if architecture is not None else ""
+        raise BundleError(f"{what or source}: {source} has no {kind} {network!r}{of}; it has: "
+                          + ", ".join(f"{n} ({s['role']} {s['name']})" for n, s in model.config["networks"].items()))
+    if options:
+        model.config["networks"][network] = {**spec, "options": {**spec["options"], **options}}
     return model.network(network)
 
 
-def _default_network(model) -> str:
-    directions = model.config.get("directions") or {}
-    if "AtoB" in directions:
-        return directions["AtoB"]
-    return model.config.get("sampler") or model.network_names[0]
+def _default_network(model, kind: str) -> str:
+    """A model's A-to-B generator (or its sampler), or else its only network of ``kind``."""
+    from ganzoo.hub.bundle import BundleError
+
+    networks = model.config["networks"]
+    if kind == "generator":
+        preferred = (model.config.get("directions") or {}).get("AtoB") or model.config.get("sampler")
+        if preferred:
+            return preferred
+    candidates = [n for n, spec in networks.items() if spec["role"] == kind]
+    if len(candidates) != 1:
+        raise BundleError(f"{model.source.description} has {len(candidates) or 'no'} {kind}s"
+                          + (f" ({', '.join(candidates)}): pick one with network=NAME" if candidates else ""))
+    return candidates[0]
+
+
+def create_pretrained(kind: str, name: str, /, *, device: str = "cpu", network: str | None = None,
+                      **options: Any):
+    """A network with trained weights: ``NAME.TAG`` (the entry's architecture with its named weights) or
+    one network of a saved model (``hf-hub:ORG/NAME``, ``reference:NAME``, a bundle or run folder), in
+    eval mode on ``device``.
+
+    ``options`` update the saved ones (only those that keep every tensor's shape can differ, such as
+    dropout); the weights are fetched (and cached) from their source the first time. ``network`` picks
+    one of the model's networks (default: its A-to-B generator, or its only network of ``kind``).
+    """
+    kind = normalize_kind(kind)
+    parsed = parse_name(name)
+    if parsed.source is not None:
+        return _load_network(kind, parsed.source, network=network, options=_given(options), device=device)
+    entry, weights = registry(kind).pretrained(name)
+    return _load_network(kind, weights.source, network=network or weights.network or None, options=_given(options),
+                         architecture=entry, what=name, device=device)
 
 
 def create_generator(name: str, /, *, init_type: str | None = "normal", init_gain: float = 0.02,
-                     **options: Any):
+                     network: str | None = None, **options: Any):
     """Build a generator: ``create_generator("resnet9", ngf=64, norm="instance")``.
 
-    ``NAME.TAG`` (``resnet9.horse2zebra``) gives that architecture with named pretrained weights
-    (``ganzoo list --pretrained``), loaded and in eval mode.
+    Trained weights come with the name: ``NAME.TAG`` (``resnet9.horse2zebra``, see ``ganzoo list
+    --pretrained``) is that architecture with named weights, and ``hf-hub:ORG/NAME``, ``reference:NAME``
+    or a bundle folder give that model's A-to-B generator (``network=`` picks another). Options combine
+    with them, as in timm: the saved options updated by the caller's, loaded strictly, in eval mode.
+    An option given as None is left to the default.
 
-    Weights are initialised like the reference code (normal with std ``init_gain``); ``init_type`` may
-    also be ``xavier``, ``kaiming``, ``orthogonal``, or None to keep the modules' own initialisation.
+    Fresh weights are initialised like the reference code (normal with std ``init_gain``); ``init_type``
+    may also be ``xavier``, ``kaiming``, ``orthogonal``, or None to keep the modules' own initialisation.
     """
-    return _create_network("generator", name, init_type, init_gain, options)
+    return _create_network("generator", name, init_type=init_type, init_gain=init_gain, network=network,
+                           options=options)
 
 
 def create_discriminator(name: str, /, *, init_type: str | None = "normal", init_gain: float = 0.02,
-                         **options: Any):
-    """Build a discriminator: ``create_discriminator("patchgan", n_layers=3, in_channels=6)``."""
-    return _create_network("discriminator", name, init_type, init_gain, options)
+                         network: str | None = None, **options: Any):
+    """Build a discriminator: ``create_discriminator("patchgan", n_layers=3, in_channels=6)``; names of
+    trained weights work as in :func:`create_generator`."""
+    return _create_network("discriminator", name, init_type=init_type, init_gain=init_gain, network=network,
+                           options=options)
 
 
 def create_loss(name: str, /, **options: Any):

@@ -1,15 +1,15 @@
 """ganzoo's own components, registered through the same hooks as any third-party plugin.
 
 The hooks are ``tryfirst``: the built-ins register before any plugin, which may then replace them
-(``replace=True``). Every factory is registered by reference (``"module:Qualname"``), so loading this plugin imports neither
-torch nor any network: ``ganzoo list`` and ``ganzoo info`` stay fast, and a component's module is imported
-when the component is first built.
+(``replace=True``). Every factory is registered by reference (``"module:Qualname"``), so loading this
+plugin imports neither torch nor any network: ``ganzoo list`` and ``ganzoo info`` stay fast, and a
+component's module is imported when the component is first built. What a component is (a generator's
+input, a loss's role) is read from its class, so registrations carry no such metadata.
 """
 
 from __future__ import annotations
 
 from ganzoo.hookspecs import hookimpl
-from ganzoo.hub.reference import pretrained_tags
 
 CYCLEGAN = "https://arxiv.org/abs/1703.10593"
 PIX2PIX = "https://arxiv.org/abs/1611.07004"
@@ -28,23 +28,21 @@ TOY_SETS = {
 
 @hookimpl(tryfirst=True)
 def ganzoo_register_generators(register):
-    register("ganzoo.nn.resnet:ResnetGenerator", name="resnet9", aliases=["resnet_9blocks"], defaults={"n_blocks": 9},
-             summary="ResNet generator with 9 residual blocks (CycleGAN, 256x256 images)", paper=CYCLEGAN,
-             input="image", pretrained=pretrained_tags("cyclegan"))
-    register("ganzoo.nn.resnet:ResnetGenerator", name="resnet6", aliases=["resnet_6blocks"], defaults={"n_blocks": 6},
-             summary="ResNet generator with 6 residual blocks (CycleGAN, 128x128 images)", paper=CYCLEGAN,
-             input="image")
+    register("ganzoo.nn.resnet:ResnetGenerator", name="resnet9", aliases=["resnet_9blocks"],
+             defaults={"n_blocks": 9}, paper=CYCLEGAN,
+             summary="ResNet generator with 9 residual blocks (CycleGAN, 256x256 images)")
+    register("ganzoo.nn.resnet:ResnetGenerator", name="resnet6", aliases=["resnet_6blocks"],
+             defaults={"n_blocks": 6}, paper=CYCLEGAN,
+             summary="ResNet generator with 6 residual blocks (CycleGAN, 128x128 images)")
     register("ganzoo.nn.unet:UnetGenerator", name="unet256", aliases=["unet_256"], defaults={"num_downs": 8},
-             summary="U-Net generator with 8 downsamplings (pix2pix, 256x256 images)", paper=PIX2PIX,
-             input="image", pretrained=pretrained_tags("pix2pix"))
+             summary="U-Net generator with 8 downsamplings (pix2pix, 256x256 images)", paper=PIX2PIX)
     register("ganzoo.nn.unet:UnetGenerator", name="unet128", aliases=["unet_128"], defaults={"num_downs": 7},
-             summary="U-Net generator with 7 downsamplings (pix2pix, 128x128 images)", paper=PIX2PIX,
-             input="image")
+             summary="U-Net generator with 7 downsamplings (pix2pix, 128x128 images)", paper=PIX2PIX)
     register("ganzoo.nn.dcgan:DCGANGenerator", name="dcgan",
-             summary="DCGAN noise-to-image generator (32, 64 or 128 pixels)", paper=DCGAN, input="noise")
-    register("ganzoo.nn.timm_backbones:TimmUnetGenerator", name="timm-unet", family=True, example="timm-unet:test_resnet",
-             summary="U-Net generator whose encoder is any timm backbone (timm-unet:MODEL)", paper=TIMM,
-             input="image")
+             summary="DCGAN noise-to-image generator (32, 64 or 128 pixels)", paper=DCGAN)
+    register("ganzoo.nn.timm_backbones:TimmUnetGenerator", name="timm-unet", family=True,
+             example="timm-unet:test_resnet", paper=TIMM,
+             summary="U-Net generator whose encoder is any timm backbone (timm-unet:MODEL)")
 
 
 @hookimpl(tryfirst=True)
@@ -61,21 +59,21 @@ def ganzoo_register_discriminators(register):
 
 @hookimpl(tryfirst=True)
 def ganzoo_register_losses(register):
-    register("ganzoo.losses.adversarial:BCELoss", name="bce", aliases=["vanilla"], role="adversarial",
+    register("ganzoo.losses.adversarial:BCELoss", name="bce", aliases=["vanilla"],
              summary="Binary cross-entropy on logits, the original GAN loss",
              paper="https://arxiv.org/abs/1406.2661")
-    register("ganzoo.losses.adversarial:LSGANLoss", name="lsgan", role="adversarial",
+    register("ganzoo.losses.adversarial:LSGANLoss", name="lsgan",
              summary="Least-squares GAN loss (CycleGAN's default)", paper="https://arxiv.org/abs/1611.04076")
-    register("ganzoo.losses.adversarial:WGANGPLoss", name="wgan-gp", aliases=["wgangp"], role="adversarial",
+    register("ganzoo.losses.adversarial:WGANGPLoss", name="wgan-gp", aliases=["wgangp"],
              summary="Wasserstein loss with gradient penalty (5 critic steps, no batch norm in the critic)",
              paper="https://arxiv.org/abs/1704.00028")
-    register("ganzoo.losses.adversarial:HingeLoss", name="hinge", role="adversarial",
+    register("ganzoo.losses.adversarial:HingeLoss", name="hinge",
              summary="Hinge loss (Geometric GAN, SAGAN)", paper="https://arxiv.org/abs/1705.02894")
-    register("ganzoo.losses.reconstruction:CycleConsistencyLoss", name="cycle", role="reconstruction",
+    register("ganzoo.losses.reconstruction:CycleConsistencyLoss", name="cycle",
              summary="Cycle-consistency L1: A -> B -> A gives A back", paper=CYCLEGAN)
-    register("ganzoo.losses.reconstruction:IdentityLoss", name="identity", role="reconstruction",
+    register("ganzoo.losses.reconstruction:IdentityLoss", name="identity",
              summary="Identity L1: an image already in the target domain stays unchanged", paper=CYCLEGAN)
-    register("ganzoo.losses.reconstruction:PixelLoss", name="l1", role="reconstruction",
+    register("ganzoo.losses.reconstruction:PixelLoss", name="l1",
              summary="Pixel L1 of an output against its paired target (pix2pix)", paper=PIX2PIX)
 
 
@@ -100,3 +98,10 @@ def ganzoo_register_datasets(register):
         summary = "; ".join(f"{mode} ({v.source}): {v.summary}" for mode, v in sorted(variants.items()))
         register("ganzoo.data.download:download_dataset", name=name, defaults={"name": name},
                  modes=sorted(variants), summary=f"download: {summary}", paper=REFERENCE)
+
+
+@hookimpl
+def ganzoo_register_loggers(register):
+    register("ganzoo.loggers.tensorboard:TensorBoardLogger", name="tensorboard",
+             summary="TensorBoard events in RUN/tensorboard: losses, learning rates, sample grids, scores "
+                     "(needs the tensorboard package)", paper="https://www.tensorflow.org/tensorboard")

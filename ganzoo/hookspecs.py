@@ -58,5 +58,64 @@ def ganzoo_register_recipes(register: Register) -> None:
 
 
 @hookspec
+def ganzoo_register_loggers(register: Register) -> None:
+    """Register loggers: factories of objects that implement the event hooks below (a TensorBoard or a
+    CSV writer). A run builds the loggers it is asked for and registers them for its duration."""
+
+
+@hookspec
+def ganzoo_register_weights(register: Register) -> None:
+    """Attach named weights to entries, whichever plugin registered them.
+
+    ``register(kind, name, *, tag, source, summary="", network="")`` makes ``NAME.TAG`` the entry's
+    architecture with the weights of the model ``source`` names (``hf-hub:ORG/NAME``, ``reference:NAME``,
+    a bundle folder); ``network`` picks one of its networks. Called after every entry is registered; an
+    unknown entry, or a tag already taken, is the calling plugin's failure.
+    """
+
+
+@hookspec
+def ganzoo_register_reference_models(register: Register) -> None:
+    """Declare published checkpoints of reference implementations: ``register(ReferenceModel(...))``
+    (see :class:`ganzoo.hub.reference.ReferenceModel`) makes ``reference:RECIPE/NAME`` fetch and convert one."""
+
+
+@hookspec
 def ganzoo_register_commands(cli: Any) -> None:
     """Add click commands to the ``ganzoo`` command group ``cli``."""
+
+
+# -- events: what a run tells loggers. Every plugin (and every logger a run registered) is called; one that
+# raises is reported once as a warning and not called for that event again, and the run goes on.
+
+
+@hookspec
+def ganzoo_run_start(run: Any) -> None:
+    """A run begins (fresh or resumed): ``run`` is the engine's view of it (its folder, its resolved
+    configuration, the step it starts from)."""
+
+
+@hookspec
+def ganzoo_log(run: Any, step: int, metrics: dict[str, float]) -> None:
+    """The scalars of one logging interval at ``step`` (losses and learning rates, as plain numbers)."""
+
+
+@hookspec
+def ganzoo_samples(run: Any, step: int, path: Any) -> None:
+    """A grid of samples from the fixed inputs was written to ``path`` (a PNG) at ``step``."""
+
+
+@hookspec
+def ganzoo_checkpoint(run: Any, step: int, path: Any) -> None:
+    """A checkpoint of ``step`` is complete in the folder ``path`` (written whole, then renamed)."""
+
+
+@hookspec
+def ganzoo_evaluation(run: Any, step: int, scores: dict[str, float]) -> None:
+    """Evaluation scores at ``step`` (FID/KID, or a toy set's own scores)."""
+
+
+@hookspec
+def ganzoo_run_end(run: Any, status: str, error: BaseException | None) -> None:
+    """The run ended: ``status`` says how (finished, failed, interrupted) and ``error`` is the exception
+    that ended it, or None."""

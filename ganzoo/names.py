@@ -24,7 +24,7 @@ import dataclasses
 import os
 import re
 
-from ganzoo.errors import UnknownComponentError
+from ganzoo.errors import GanzooError, UnknownComponentError
 
 HUB_PREFIX = "hf-hub:"
 REFERENCE_PREFIX = "reference:"
@@ -68,7 +68,7 @@ def is_source(text: str) -> bool:
         return True
     base, colon, argument = text.partition(":")
     if colon and NAME_RE.match(base.lower()) and not argument.startswith(_SEPARATORS):
-        return False  # FAMILY:ARGUMENT, whose argument may hold slashes (timm:hf-hub:ORG/NAME); not C:\\x
+        return False  # FAMILY:ARGUMENT, whose argument may hold slashes (timm:hf-hub:ORG/NAME), unlike C:/runs
     return any(sep in text for sep in _SEPARATORS)
 
 
@@ -99,7 +99,6 @@ def parse_name(text: str) -> ComponentName:
 def _check_source(text: str) -> None:
     if text.startswith(HUB_PREFIX):
         from ganzoo.data.download import parse_hub_spec
-        from ganzoo.errors import GanzooError
 
         try:
             parse_hub_spec(text)

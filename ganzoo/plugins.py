@@ -21,6 +21,7 @@ Environment switches (read at load time):
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import dataclasses
 import difflib
@@ -32,13 +33,14 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import pluggy
 
 from ganzoo import hookspecs
-from ganzoo.errors import GanzooError, PluginError
-from ganzoo.registry import KINDS, Entry, Pretrained, Registry, duplicate_message
+from ganzoo.errors import DuplicateComponentError, GanzooError, PluginError
+from ganzoo.names import TAG_RE
+from ganzoo.registry import KINDS, Entry, Pretrained, Registry, duplicate_message, normalize_kind
 
 ENTRY_POINT_GROUP = "ganzoo"
 BUILTIN_PLUGIN = "ganzoo"
@@ -52,7 +54,11 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "data_mode": "ganzoo_register_data_modes",
     "dataset": "ganzoo_register_datasets",
     "recipe": "ganzoo_register_recipes",
+    "logger": "ganzoo_register_loggers",
 }
+#: The hooks a run calls to tell plugins (loggers) what happens: see :meth:`PluginHost.notify`.
+EVENT_HOOKS: tuple[str, ...] = ("ganzoo_run_start", "ganzoo_log", "ganzoo_samples", "ganzoo_checkpoint",
+                                "ganzoo_evaluation", "ganzoo_run_end")
 
 #: Every hook a plugin may implement.
 HOOK_NAMES: tuple[str, ...] = tuple(sorted(n for n in dir(hookspecs) if n.startswith(f"{hookspecs.PROJECT}_")))
@@ -68,7 +74,7 @@ class PluginInfo:
     """What ``ganzoo plugins`` reports about one plugin."""
 
     name: str
-    source: str  # "builtin", "entry point", "plugins dir" or "session"
+    source: str  # "builtin", "entry point", "plugins dir", "session" or "temporary" (added for a run)
     version: str = ""
     status: str = "loaded"  # "loaded", "failed" or "disabled"
     error: str = ""
@@ -126,6 +132,10 @@ class _SessionPlugin:
     def ganzoo_register_recipes(self, register):
         self._replay("recipe", register)
 
+    @hookspecs.hookimpl(trylast=True)
+    def ganzoo_register_loggers(self, register):
+        self._replay("logger", register)
+
 
 class PluginHost:
     """The plugin manager, the plugins' load reports, and the registries they fill."""
@@ -139,6 +149,10 @@ class PluginHost:
         self.strict = _env_flag("GANZOO_STRICT_PLUGINS")
         self._plugin_dirs = [Path(d) for d in plugin_dirs]
         self._replacing: set[tuple[str, str]] = set()  # (kind, name) a plugin registered with replace=True
+        self._muted: set[tuple[str, str]] = set()  # (plugin, event hook) that raised: not called again
+        self.generation = 0  # counts rebuilds, so that what was derived from the registries can tell it is stale
+        self.reference_models: dict[str, Any] = {}  # RECIPE/NAME -> ganzoo.hub.reference.ReferenceModel
+        self._reference_owners: dict[str, str] = {}
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -159,10 +173,9 @@ class PluginHost:
                 location=ep.value,
                 distribution=dist.name if dist is not None else "",
             )
-        for path in self._plugin_files():
-            if self._skip(path.stem, only, disabled, source="plugins dir", location=str(path)):
-                continue
-            self._load(path.stem, lambda p=path: _import_file(p), source="plugins dir", location=str(path))
+        env_dirs = [Path(d) for d in os.environ.get("GANZOO_PLUGINS_DIR", "").split(os.pathsep) if d]
+        for folder in [*env_dirs, *self._plugin_dirs]:
+            self._load_files(folder)
         self.infos[SESSION_PLUGIN] = PluginInfo(SESSION_PLUGIN, "session")
         self._register(self.session, SESSION_PLUGIN)
         self.rebuild()
@@ -188,14 +201,22 @@ class PluginHost:
             raise PluginError(f"plugin {name!r} from {location or source}: {message}")
         logger.warning("ganzoo: skipping plugin %r from %s: %s", name, location or source, message)
 
-    def _plugin_files(self) -> list[Path]:
-        dirs = [Path(d) for d in os.environ.get("GANZOO_PLUGINS_DIR", "").split(os.pathsep) if d]
-        files: list[Path] = []
-        for folder in [*dirs, *self._plugin_dirs]:
-            if not folder.is_dir():
-                raise PluginError(f"plugins folder {str(folder)!r} does not exist or is not a folder")
-            files.extend(sorted(p for p in folder.glob("*.py") if not p.name.startswith("_")))
-        return files
+    def add_plugins_dir(self, folder: str | os.PathLike[str]) -> None:
+        """Load the ``*.py`` plugin files of ``folder`` into this host and register their components,
+        keeping every plugin already loaded and every component registered from Python."""
+        self._plugin_dirs.append(Path(folder))
+        self._load_files(Path(folder))
+        self.rebuild()
+
+    def _load_files(self, folder: Path) -> None:
+        """Load each ``*.py`` file of ``folder`` (except ``_private.py`` ones) as a plugin named after it."""
+        if not folder.is_dir():
+            raise PluginError(f"plugins folder {str(folder)!r} does not exist or is not a folder")
+        only = _env_list("GANZOO_PLUGINS")
+        disabled = set(_env_list("GANZOO_DISABLE_PLUGINS") or [])
+        for path in sorted(p for p in folder.glob("*.py") if not p.name.startswith("_")):
+            if not self._skip(path.stem, only, disabled, source="plugins dir", location=str(path)):
+                self._load(path.stem, lambda p=path: _import_file(p), source="plugins dir", location=str(path))
 
     def _load_module(self, name: str, module: str, *, source: str, version: str = "") -> None:
         self._load(name, lambda: importlib.import_module(module), source=source, version=version,
@@ -245,8 +266,14 @@ class PluginHost:
         if plugin is not None:
             self.pm.unregister(plugin)
         for registry in self.registries.values():
-            for entry in [e for e in registry if e.plugin == name]:
-                registry.remove(entry.name)
+            for entry in list(registry):
+                if entry.plugin == name:
+                    registry.remove(entry.name)
+                for tag in [t for t, w in entry.pretrained.items() if w.plugin == name]:
+                    del entry.pretrained[tag]
+        for key in [k for k, owner in self._reference_owners.items() if owner == name]:
+            self.reference_models.pop(key, None)
+            del self._reference_owners[key]
         if self.strict:
             raise PluginError(f"plugin {name!r} {message}")
         logger.warning("ganzoo: skipping plugin %r: %s", name, message)
@@ -256,30 +283,70 @@ class PluginHost:
     def rebuild(self) -> None:
         """Empty the registries and fill them again by calling every loaded plugin's hooks."""
         self.registries = {kind: Registry(kind) for kind in KINDS}
+        self.reference_models, self._reference_owners = {}, {}
         self._replacing.clear()
+        self.generation += 1
         for kind, hook in REGISTRATION_HOOKS.items():
             getattr(self.pm.hook, hook)(register=self._registrar(kind))
+        self.pm.hook.ganzoo_register_weights(register=self._register_weights)
+        self.pm.hook.ganzoo_register_reference_models(register=self._register_reference_model)
 
-    def active(self, name: str) -> bool:
-        """Whether the plugin ``name`` is loaded and has not failed (its hooks still run)."""
+    def active(self, name: str, hook: str | None = None) -> bool:
+        """Whether the plugin ``name`` is loaded and has not failed (nor, for an event ``hook``, failed in it)."""
         info = self.infos.get(name)
-        return info is not None and info.status == "loaded"
+        return info is not None and info.status == "loaded" and (name, hook) not in self._muted
 
     def hook_failed(self, name: str, hook: str, exc: Exception) -> None:
-        """What isolation does when a plugin's hook implementation raises: the plugin fails."""
-        if isinstance(exc, GanzooError):
-            self._fail(name, f"{hook}: {exc}")
-        else:
-            self._fail(name, f"raised in {hook}: {type(exc).__name__}: {exc}")
+        """What isolation does when a plugin's hook implementation raises.
+
+        In a registration hook the plugin fails (its registrations are withdrawn). In an event hook only
+        that implementation is dropped, with one warning: a logger that breaks must not stop training,
+        nor take the components of its plugin away from a run that uses them.
+        """
+        what = f"{hook}: {exc}" if isinstance(exc, GanzooError) else f"raised in {hook}: {type(exc).__name__}: {exc}"
+        if hook not in EVENT_HOOKS:
+            self._fail(name, what)
+            return
+        self._muted.add((name, hook))
+        if self.strict:
+            raise PluginError(f"plugin {name!r} {what}") from exc
+        logger.warning("ganzoo: plugin %r %s; it is not called for %s again", name, what, hook)
+
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call an event hook (:data:`EVENT_HOOKS`) on every plugin, each in isolation (see :meth:`hook_failed`)."""
+        if hook_name not in EVENT_HOOKS:
+            raise ValueError(f"{hook_name!r} is not an event hook; events: {', '.join(EVENT_HOOKS)}")
+        getattr(self.pm.hook, hook_name)(**kwargs)
+
+    @contextlib.contextmanager
+    def temporary_plugin(self, plugin: Any, *, name: str) -> Iterator[None]:
+        """Register ``plugin`` for the duration of a ``with`` block: how a run adds the logger objects it
+        built. Such a plugin implements event hooks only; its name must be free.
+
+        Raises:
+            PluginError: the name is taken, or the plugin implements a registration hook or an unknown one.
+        """
+        if name in self.infos:
+            raise PluginError(f"the plugin name {name!r} is taken by the {self.infos[name].source} plugin")
+        info = self.infos[name] = PluginInfo(name, "temporary")
+        try:
+            self._register(plugin, name)
+            info.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
+            if set(info.hooks) - set(EVENT_HOOKS):
+                raise PluginError(f"a plugin registered for a run implements event hooks only, not "
+                                  f"{', '.join(sorted(set(info.hooks) - set(EVENT_HOOKS)))}")
+            yield
+        finally:
+            if self.pm.get_plugin(name) is not None:
+                self.pm.unregister(name=name)
+            del self.infos[name]
+            self._muted = {(p, h) for p, h in self._muted if p != name}
 
     def _registrar(self, kind: str) -> Callable[..., Entry]:
         """The ``register`` callback of one kind's hook; it records the plugin whose hook is calling."""
 
         def register(factory: str | Callable[..., Any], **options: Any) -> Entry:
-            plugin = _CURRENT_PLUGIN.get(None)
-            if plugin is None:
-                raise PluginError(f"register() of {REGISTRATION_HOOKS[kind]} was called outside that hook")
-            return self.add_entry(kind, factory, plugin=plugin, **options)
+            return self.add_entry(kind, factory, plugin=_current_plugin(REGISTRATION_HOOKS[kind]), **options)
 
         return register
 
@@ -307,6 +374,38 @@ class PluginHost:
         if replace:
             self._replacing.add((kind, added.name))
         return added
+
+    def _register_weights(self, kind: str, name: str, *, tag: str, source: str, summary: str = "",
+                          network: str = "") -> Pretrained:
+        """The ``register`` of ``ganzoo_register_weights``: attach ``NAME.TAG`` to an existing entry."""
+        plugin = _current_plugin("ganzoo_register_weights")
+        entry = self.registries[normalize_kind(kind)].get(name)
+        if not TAG_RE.match(tag):
+            raise ValueError(f"invalid pretrained tag {entry.name}.{tag}: use lowercase letters, digits, '-' and '_'")
+        holder = entry.pretrained.get(tag)
+        if holder is not None:  # as for entries, the plugin loaded later is the one at fault
+            holder_plugin = holder.plugin or entry.plugin
+            first, second = sorted((plugin, holder_plugin), key=self._rank)
+            message = f"weights {entry.name}.{tag} from plugin {second!r} are already registered by plugin {first!r}"
+            if second == plugin:
+                raise DuplicateComponentError(message)
+            self._fail(holder_plugin, f"ganzoo_register_weights: {message}")
+        weights = Pretrained(tag, source, summary=summary, network=network, plugin=plugin)
+        entry.pretrained[tag] = weights
+        return weights
+
+    def _register_reference_model(self, model: Any) -> None:
+        """The ``register`` of ``ganzoo_register_reference_models``: one published checkpoint."""
+        from ganzoo.hub.reference import ReferenceModel
+
+        plugin = _current_plugin("ganzoo_register_reference_models")
+        if not isinstance(model, ReferenceModel):
+            raise TypeError(f"expected a ganzoo.hub.reference.ReferenceModel, got {type(model).__name__}")
+        if model.key in self.reference_models:
+            raise DuplicateComponentError(f"reference model {model.key!r} from plugin {plugin!r} is already "
+                                          f"declared by plugin {self._reference_owners[model.key]!r}")
+        self.reference_models[model.key] = model
+        self._reference_owners[model.key] = plugin
 
     def _rank(self, plugin: str) -> int:
         names = list(self.infos)
@@ -341,6 +440,14 @@ class PluginHost:
         self.rebuild()
 
 
+def _current_plugin(hook: str) -> str:
+    """The plugin whose hook implementation is running (``register`` callbacks work inside their hook only)."""
+    plugin = _CURRENT_PLUGIN.get(None)
+    if plugin is None:
+        raise PluginError(f"the register() of {hook} was called outside that hook")
+    return plugin
+
+
 def isolate(impl: pluggy.HookImpl, hook: str, host: PluginHost) -> None:
     """Wrap a hook implementation so that pluggy's call runs it as its plugin, in isolation.
 
@@ -355,7 +462,7 @@ def isolate(impl: pluggy.HookImpl, hook: str, host: PluginHost) -> None:
     else:
         @functools.wraps(function)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not host.active(name):
+            if not host.active(name, hook):
                 return None
             token = _CURRENT_PLUGIN.set(name)
             try:
@@ -383,7 +490,7 @@ def _isolated_wrapper(function: Callable[..., Any], name: str, hook: str, host: 
 
     @functools.wraps(function)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        gen = function(*args, **kwargs) if host.active(name) else None
+        gen = function(*args, **kwargs) if host.active(name, hook) else None
         try:
             if gen is not None and step(gen)[0]:
                 raise RuntimeError("the hook wrapper did not yield")
@@ -431,7 +538,8 @@ def make_entry(kind: str, factory: str | Callable[..., Any], *, plugin: str, nam
     entry = Entry(name=name, kind=kind, factory_ref=factory, summary=summary or "", paper=paper,
                   aliases=tuple(aliases), plugin=plugin, family=family, example=example,
                   defaults=dict(defaults or {}), metadata=dict(metadata or {}),
-                  pretrained={tag: Pretrained.coerce(tag, value) for tag, value in (pretrained or {}).items()})
+                  pretrained={tag: Pretrained.coerce(tag, value, plugin=plugin)
+                              for tag, value in (pretrained or {}).items()})
     if summary is None:
         doc = entry.doc()
         entry = dataclasses.replace(entry, summary=doc.splitlines()[0] if doc else "")
@@ -476,7 +584,7 @@ def get_host() -> PluginHost:
     """The process's plugin host, loading every plugin on first use."""
     global _host
     if _host is None:
-        host = PluginHost(plugin_dirs=_extra_plugin_dirs)
+        host = PluginHost(plugin_dirs=list(_extra_plugin_dirs))
         _host = host
         try:
             host.load()
@@ -487,17 +595,20 @@ def get_host() -> PluginHost:
 
 
 def add_plugins_dir(path: str | os.PathLike[str]) -> None:
-    """Load ``*.py`` plugin files from ``path`` too (what ``--plugins-dir`` does); reloads if needed."""
+    """Load ``*.py`` plugin files from ``path`` too (what ``--plugins-dir`` does).
+
+    Plugins already loaded stay, and so do the components registered from Python in this session.
+    """
     _extra_plugin_dirs.append(os.fspath(path))
-    reset(keep_dirs=True)
+    if _host is not None:
+        _host.add_plugins_dir(path)
 
 
-def reset(*, keep_dirs: bool = False) -> None:
+def reset() -> None:
     """Forget every loaded plugin and registration; the next use loads afresh (tests use this)."""
     global _host
     _host = None
-    if not keep_dirs:
-        _extra_plugin_dirs.clear()
+    _extra_plugin_dirs.clear()
 
 
 def registry(kind: str) -> Registry:

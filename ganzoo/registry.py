@@ -28,7 +28,7 @@ from ganzoo.errors import DuplicateComponentError, InvalidOptionError, PluginErr
 from ganzoo.names import NAME_RE, TAG_RE, ComponentName, parse_name
 
 #: The kinds of component, in the order ``ganzoo list`` shows them.
-KINDS: tuple[str, ...] = ("generator", "discriminator", "loss", "data_mode", "dataset", "recipe")
+KINDS: tuple[str, ...] = ("generator", "discriminator", "loss", "data_mode", "dataset", "recipe", "logger")
 #: Words that name several kinds at once (``ganzoo list data``).
 KIND_GROUPS: dict[str, tuple[str, ...]] = {"data": ("data_mode", "dataset")}
 
@@ -44,6 +44,7 @@ _KIND_ALIASES = {
     "data_modes": "data_mode",
     "data-modes": "data_mode",
     "recipes": "recipe",
+    "loggers": "logger",
 }
 _REFERENCE_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
@@ -248,20 +249,22 @@ class Pretrained:
             (``hf-hub:ORG/NAME[@REVISION]``, ``reference:NAME``, a folder).
         summary: one line for ``ganzoo list --pretrained``.
         network: which network of that model (default: its A-to-B generator, or its only network).
+        plugin: the plugin that registered these weights (not always the entry's).
     """
 
     tag: str
     source: str
     summary: str = ""
     network: str = ""
+    plugin: str = ""
 
     @classmethod
-    def coerce(cls, tag: str, value: Any) -> "Pretrained":
+    def coerce(cls, tag: str, value: Any, *, plugin: str = "") -> "Pretrained":
         if isinstance(value, Pretrained):
             return value
         if isinstance(value, str):
-            return cls(tag=tag, source=value)
-        return cls(tag=tag, **dict(value))
+            return cls(tag=tag, source=value, plugin=plugin)
+        return cls(tag=tag, plugin=plugin, **dict(value))
 
 
 @dataclasses.dataclass(frozen=True)

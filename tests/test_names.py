@@ -86,3 +86,10 @@ def test_unknown_names_and_sources_in_a_registry():
 def test_timm_names_with_a_pretrained_tag_build():
     net = ganzoo.create_discriminator("timm:test_resnet.r160_in1k", init_type=None)
     assert type(net).__name__ == "TimmDiscriminator"
+
+
+def test_the_registries_apply_the_grammar():
+    entry, parsed = ganzoo.get_registry("generator").lookup("resnet_9blocks.horse2zebra")
+    assert (entry.name, parsed.tag) == ("resnet9", "horse2zebra")
+    entry, parsed = ganzoo.get_registry("discriminator").lookup("timm:resnet18.a1_in1k")
+    assert (entry.name, parsed.argument, parsed.tag) == ("timm", "resnet18.a1_in1k", None)

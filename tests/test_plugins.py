@@ -372,3 +372,151 @@ def test_a_plugin_file_named_like_a_loaded_plugin_is_refused(tmp_path, monkeypat
     infos = [i for i in plugins.plugin_infos() if i.name == "pix2pix"]
     assert [(i.source, i.status) for i in infos] == [("entry point", "loaded"), ("plugins dir", "failed")]
     assert "taken by the entry point plugin" in infos[1].error
+
+
+def test_adding_a_plugins_dir_keeps_what_python_registered(tmp_path):
+    @ganzoo.register_loss(name="nbloss", summary="from a notebook")
+    def nbloss():
+        return "nb"
+
+    class Runtime:
+        @ganzoo.hookimpl
+        def ganzoo_register_losses(self, register):
+            register(lambda: "rt", name="rtloss", summary="from a runtime plugin")
+
+    ganzoo.register_plugin(Runtime(), name="runtime")
+    (tmp_path / "dirplugin.py").write_text(GOOD)
+    plugins.add_plugins_dir(tmp_path)
+    assert ganzoo.get_entry("generator", "tinygen").plugin == "dirplugin"
+    assert ganzoo.create_loss("nbloss") == "nb" and ganzoo.create_loss("rtloss") == "rt"
+
+
+def test_a_plugin_data_set_resolves_by_name(plugin_factory, tmp_path):
+    plugin_factory.install("shoesplugin", f"""
+        import os
+        import ganzoo
+
+        def fetch_shoes(*, mode=None):
+            '''Shoe photos, fetched on first use.'''
+            root = os.path.join({str(tmp_path)!r}, "shoes-" + str(mode))
+            os.makedirs(os.path.join(root, "trainA"), exist_ok=True)
+            return root
+
+        @ganzoo.hookimpl
+        def ganzoo_register_datasets(register):
+            register(fetch_shoes, name="shoes")
+        """)
+    from ganzoo.data.sources import resolve_data
+
+    source = resolve_data("shoes", mode="unpaired")
+    assert source.root == tmp_path / "shoes-unpaired" and not source.is_toy
+    with pytest.raises(ganzoo.GanzooError, match=r"did you mean shoes"):
+        resolve_data("shoez")
+
+
+def test_weights_attach_to_entries_of_any_plugin_and_fail_alone():
+    class Weights:
+        @ganzoo.hookimpl
+        def ganzoo_register_weights(self, register):
+            register("generator", "resnet_9blocks", tag="mine", source="hf-hub:org/mine", summary="my zebras")
+            register("disc", "patchgan", tag="mine", source="hf-hub:org/critic", network="disc_a")
+
+    class Broken:
+        @ganzoo.hookimpl
+        def ganzoo_register_weights(self, register):
+            register("generator", "unet256", tag="early", source="hf-hub:org/early")
+            register("generator", "no-such-net", tag="late", source="hf-hub:org/late")
+
+    class Clash:
+        @ganzoo.hookimpl
+        def ganzoo_register_weights(self, register):
+            register("generator", "resnet9", tag="horse2zebra", source="hf-hub:org/other-zebras")
+
+    for name, plugin in [("weights", Weights()), ("broken", Broken()), ("clash", Clash())]:
+        ganzoo.register_plugin(plugin, name=name)
+    mine = ganzoo.get_entry("generator", "resnet9").pretrained["mine"]
+    assert (mine.source, mine.summary, mine.plugin) == ("hf-hub:org/mine", "my zebras", "weights")
+    assert ganzoo.get_registry("discriminator").pretrained("basic.mine")[1].network == "disc_a"
+    status = {i.name: i for i in plugins.plugin_infos()}
+    assert status["broken"].status == "failed" and "unknown generator 'no-such-net'" in status["broken"].error
+    assert "early" not in ganzoo.get_entry("generator", "unet256").pretrained, "its first weights are withdrawn"
+    assert status["clash"].status == "failed" and "already registered by plugin 'cyclegan'" in status["clash"].error
+    assert ganzoo.get_entry("generator", "resnet9").pretrained["horse2zebra"].plugin == "cyclegan"
+
+
+def test_published_weights_come_from_the_recipe_plugins(monkeypatch):
+    from ganzoo.hub.reference import reference_model
+
+    monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "cyclegan,pix2pix")
+    assert ganzoo.get_entry("generator", "resnet9").pretrained == {}
+    with pytest.raises(ganzoo.GanzooError, match="unknown reference model 'horse2zebra'"):
+        reference_model("horse2zebra")
+    monkeypatch.delenv("GANZOO_DISABLE_PLUGINS")
+    plugins.reset()
+    model = reference_model("horse2zebra")
+    assert (model.recipe, model.generator, model.norm, model.domains) == ("cyclegan", "resnet9", "instance",
+                                                                          ("horse", "zebra"))
+    entry, weights = ganzoo.get_registry("generator").pretrained("unet_256.facades_label2photo")
+    assert entry.name == "unet256" and weights.source == "reference:pix2pix/facades_label2photo"
+
+
+def test_events_reach_every_plugin_and_a_raising_one_is_dropped_once(caplog):
+    seen = []
+
+    class RunLogger:
+        @ganzoo.hookimpl
+        def ganzoo_log(self, run, step, metrics):
+            seen.append((run, step, metrics["loss"]))
+
+    class BrokenLogger:
+        @ganzoo.hookimpl
+        def ganzoo_log(self, run, step, metrics):
+            raise OSError("disk full")
+
+        @ganzoo.hookimpl
+        def ganzoo_register_losses(self, register):
+            register(lambda: "kept", name="kept-loss", summary="a component of the logger's plugin")
+
+    ganzoo.register_plugin(BrokenLogger(), name="brokenlogger")
+    host = plugins.get_host()
+    with caplog.at_level(logging.WARNING, logger="ganzoo.plugins"):
+        with host.temporary_plugin(RunLogger(), name="run-logger"):
+            assert "run-logger" in {i.name for i in plugins.plugin_infos()}
+            host.notify("ganzoo_log", run="r", step=1, metrics={"loss": 0.5})
+            host.notify("ganzoo_log", run="r", step=2, metrics={"loss": 0.25})
+    assert seen == [("r", 1, 0.5), ("r", 2, 0.25)]
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and "'brokenlogger'" in warnings[0] and "disk full" in warnings[0]
+    assert ganzoo.create_loss("kept-loss") == "kept", "a broken logger keeps its plugin's components"
+    assert "run-logger" not in {i.name for i in plugins.plugin_infos()}
+    with pytest.raises(ValueError, match="not an event hook"):
+        host.notify("ganzoo_register_losses", register=print)
+
+
+def test_a_plugin_added_for_a_run_implements_events_only():
+    class Registers:
+        @ganzoo.hookimpl
+        def ganzoo_register_losses(self, register):
+            register(lambda: 0, name="sneaky", summary="not from a run")
+
+    host = plugins.get_host()
+    with pytest.raises(PluginError, match="event hooks only, not ganzoo_register_losses"):
+        with host.temporary_plugin(Registers(), name="sneaky-logger"):
+            pass
+    with pytest.raises(PluginError, match="'ganzoo' is taken"):
+        with host.temporary_plugin(object(), name="ganzoo"):
+            pass
+    assert "sneaky-logger" not in {i.name for i in plugins.plugin_infos()}
+    host.rebuild()
+    assert "sneaky" not in ganzoo.list_components("loss")
+
+
+def test_loggers_are_a_kind_of_component():
+    class Loggers:
+        @ganzoo.hookimpl
+        def ganzoo_register_loggers(self, register):
+            register(dict, name="jsonl", summary="one JSON line per logging interval")
+
+    ganzoo.register_plugin(Loggers(), name="loggers")
+    assert ganzoo.list_components("loggers") == ["jsonl", "tensorboard"]
+    assert {i.name: i.hooks for i in plugins.plugin_infos()}["loggers"] == ["ganzoo_register_loggers"]

@@ -29,13 +29,13 @@ class GanzooGroup(click.Group):
             host = get_host()
         except GanzooError as exc:
             raise click.ClickException(str(exc)) from exc
-        if self._loaded_for is not host:
+        if self._loaded_for != (host, host.generation):
             collector = click.Group()
             host.pm.hook.ganzoo_register_commands(cli=collector)
             self._plugin_commands = {
                 name: cmd for name, cmd in collector.commands.items() if name not in self.commands
             }
-            self._loaded_for = host
+            self._loaded_for = (host, host.generation)
         return self._plugin_commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -46,8 +46,8 @@ def _jsonable(value: Any) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--pretrained", is_flag=True, help="List named pretrained weights (NAME.TAG) instead.")
 def list_command(kind: str | None, pattern: str | None, as_json: bool, pretrained: bool) -> None:
-    """List registered components, of one KIND (generator, discriminator, loss, data, dataset, recipe) or all,
-    optionally only names matching PATTERN (a shell pattern such as 'unet*')."""
+    """List registered components, of one KIND (generator, discriminator, loss, data, dataset, recipe, logger)
+    or all, optionally only names matching PATTERN (a shell pattern such as 'unet*')."""
     from ganzoo.plugins import registry
 
     kinds = expand_kinds(kind) if kind else list(KINDS)
@@ -76,7 +76,7 @@ def _list_pretrained(kinds: list[str], pattern: str | None, *, as_json: bool) ->
 
     from ganzoo.plugins import registry
 
-    rows = [(e.kind, f"{e.name}.{tag}", w.source, e.plugin, w.summary)
+    rows = [(e.kind, f"{e.name}.{tag}", w.source, w.plugin or e.plugin, w.summary)
             for k in kinds for e in registry(k) for tag, w in sorted(e.pretrained.items())
             if not pattern or fnmatch.fnmatchcase(f"{e.name}.{tag}", pattern.lower())]
     if as_json:
@@ -117,6 +117,12 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
 def _print_entry(entry: Entry) -> None:
     shown = entry.name + (":NAME" if entry.family else "")
     click.echo(f"{shown} ({entry.kind}) from plugin {entry.plugin}")
+    if entry.kind == "recipe":  # a recipe is data: show its declaration (no torch is imported for it)
+        from ganzoo.cli.recipes import print_recipe
+        from ganzoo.train.config import get_recipe
+
+        print_recipe(get_recipe(entry.name))
+        return
     click.echo(f"  {entry.summary}")
     if entry.paper:
         click.echo(f"  paper:   {entry.paper}")

@@ -1,11 +1,12 @@
-"""The reference project's published pretrained models, fetched and converted on request.
+"""Published checkpoints of reference implementations, fetched and converted on request.
 
-pytorch-CycleGAN-and-pix2pix publishes generators (``scripts/download_cyclegan_model.sh`` and
-``download_pix2pix_model.sh``): CycleGAN's are ``resnet_9blocks`` with instance norm, pix2pix's are
-``unet_256`` with batch norm, all trained on 256x256 crops. ``ganzoo pull reference:horse2zebra``
-downloads one (resuming, with size checks) and converts it into a bundle kept in ganzoo's model cache
-(``GANZOO_MODELS_DIR``, else ``$XDG_CACHE_HOME/ganzoo/models``). ``GANZOO_REFERENCE_MIRROR`` replaces the
-reference's address (for a mirror, or a server in tests).
+A plugin declares each published checkpoint as a :class:`ReferenceModel` through the hook
+``ganzoo_register_reference_models`` (the CycleGAN and pix2pix plugins declare the reference project's);
+the model carries everything needed to fetch and convert it: where it is, its architecture's registry
+name, its normalization, its domains and its recipe. ``ganzoo pull reference:NAME`` (or
+``Model.from_pretrained("reference:NAME")``) downloads one (resuming, with size checks) and converts it
+into a bundle kept in ganzoo's model cache (``GANZOO_MODELS_DIR``, else ``$XDG_CACHE_HOME/ganzoo/models``).
+``GANZOO_REFERENCE_MIRROR`` replaces every model's server (for a mirror, or a server in tests).
 """
 
 from __future__ import annotations
@@ -18,75 +19,71 @@ from pathlib import Path
 
 from ganzoo.errors import GanzooError
 
-DEFAULT_MIRROR = "http://efrosgans.eecs.berkeley.edu"
+REFERENCE_PREFIX = "reference:"
 
 
 @dataclasses.dataclass(frozen=True)
 class ReferenceModel:
-    """One published generator of the reference project."""
+    """One published generator checkpoint and how to turn it into a bundle.
 
-    name: str  # as the reference's download script takes it
-    project: str  # "cyclegan" or "pix2pix"
-    domain_a: str
-    domain_b: str
+    Attributes:
+        name: the model's name as its project's download script takes it (``horse2zebra``).
+        recipe: the recipe it was trained with; ``RECIPE/NAME`` is its unambiguous key.
+        base_url: the server (``GANZOO_REFERENCE_MIRROR`` replaces it).
+        url_path: the checkpoint's path on the server.
+        generator: the registry name of its architecture (``resnet9``).
+        norm: its normalization (``instance`` or ``batch``), checked against the tensors.
+        domains: the names of its input and output domains.
+        image_size: the side it was trained at.
+    """
+
+    name: str
+    recipe: str
+    base_url: str
+    url_path: str
+    generator: str
+    norm: str
+    domains: tuple[str, str]
+    image_size: int = 256
 
     @property
     def key(self) -> str:
-        return f"{self.project}/{self.name}"
+        return f"{self.recipe}/{self.name}"
 
     @property
-    def generator(self) -> str:
-        return "resnet9" if self.project == "cyclegan" else "unet256"
-
-    @property
-    def norm(self) -> str:
-        return "instance" if self.project == "cyclegan" else "batch"
+    def source(self) -> str:
+        """The name :meth:`ganzoo.Model.from_pretrained` (and a weights tag) takes for it."""
+        return f"{REFERENCE_PREFIX}{self.key}"
 
     @property
     def summary(self) -> str:
-        return f"{self.domain_a} to {self.domain_b}: the reference's {self.name}.pth, converted"
+        return f"{self.domains[0]} to {self.domains[1]}: the reference's {self.name}.pth, converted"
 
     def url(self, mirror: str | None = None) -> str:
-        base = (mirror or os.environ.get("GANZOO_REFERENCE_MIRROR") or DEFAULT_MIRROR).rstrip("/")
-        folder = "cyclegan/pretrained_models" if self.project == "cyclegan" else "pix2pix/models-pytorch"
-        return f"{base}/{folder}/{self.name}.pth"
+        base = (mirror or os.environ.get("GANZOO_REFERENCE_MIRROR") or self.base_url).rstrip("/")
+        return f"{base}/{self.url_path.lstrip('/')}"
 
 
-_CYCLEGAN = {
-    "apple2orange": ("apple", "orange"), "orange2apple": ("orange", "apple"),
-    "summer2winter_yosemite": ("summer", "winter"), "winter2summer_yosemite": ("winter", "summer"),
-    "horse2zebra": ("horse", "zebra"), "zebra2horse": ("zebra", "horse"),
-    "monet2photo": ("monet", "photo"), "style_monet": ("photo", "monet"), "style_cezanne": ("photo", "cezanne"),
-    "style_ukiyoe": ("photo", "ukiyoe"), "style_vangogh": ("photo", "vangogh"),
-    "sat2map": ("satellite", "map"), "map2sat": ("map", "satellite"),
-    "cityscapes_photo2label": ("photo", "label"), "cityscapes_label2photo": ("label", "photo"),
-    "facades_photo2label": ("photo", "label"), "facades_label2photo": ("label", "photo"),
-    "iphone2dslr_flower": ("iphone", "dslr"),
-}
-_PIX2PIX = {
-    "edges2shoes": ("edges", "shoes"), "sat2map": ("satellite", "map"), "map2sat": ("map", "satellite"),
-    "facades_label2photo": ("label", "photo"), "day2night": ("day", "night"),
-}
-#: Every published model, by ``PROJECT/NAME``.
-REFERENCE_MODELS: dict[str, ReferenceModel] = {
-    model.key: model
-    for project, table in (("cyclegan", _CYCLEGAN), ("pix2pix", _PIX2PIX))
-    for model in (ReferenceModel(name, project, a, b) for name, (a, b) in table.items())
-}
+def reference_models() -> dict[str, ReferenceModel]:
+    """Every reference model the loaded plugins declared, by ``RECIPE/NAME``."""
+    from ganzoo.plugins import get_host
+
+    return dict(get_host().reference_models)
 
 
 def reference_model(name: str) -> ReferenceModel:
-    """The model ``PROJECT/NAME`` or an unambiguous ``NAME`` names, with close matches when none does."""
-    if name in REFERENCE_MODELS:
-        return REFERENCE_MODELS[name]
-    matches = [m for m in REFERENCE_MODELS.values() if m.name == name]
+    """The model ``RECIPE/NAME`` or an unambiguous ``NAME`` names, with close matches when none does."""
+    models = reference_models()
+    if name in models:
+        return models[name]
+    matches = sorted((m for m in models.values() if m.name == name), key=lambda m: m.key)
     if len(matches) == 1:
         return matches[0]
     if matches:
         raise GanzooError(f"reference model {name!r} exists for "
-                          + " and ".join(m.project for m in matches)
-                          + f"; say {' or '.join('reference:' + m.key for m in matches)}")
-    close = difflib.get_close_matches(name, [*REFERENCE_MODELS, *(m.name for m in REFERENCE_MODELS.values())], n=3)
+                          + " and ".join(m.recipe for m in matches)
+                          + f"; say {' or '.join(m.source for m in matches)}")
+    close = difflib.get_close_matches(name, [*models, *(m.name for m in models.values())], n=3)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     raise GanzooError(f"unknown reference model {name!r}{hint}; `ganzoo list --pretrained` shows them")
 
@@ -106,21 +103,14 @@ def pull_reference(name: str, *, to: str | os.PathLike[str] | None = None, progr
     model = reference_model(name)
     if progress is None:
         progress = sys.stderr.isatty()
-    target = Path(to).expanduser() if to else models_dir() / f"{model.project}-{model.name}"
+    target = Path(to).expanduser() if to else models_dir() / f"{model.recipe}-{model.name}"
     if (target / "config.json").exists():
         return target
     url = model.url()
-    checkpoint = download_file(url, models_dir() / "downloads" / f"{model.project}-{model.name}.pth",
+    checkpoint = download_file(url, models_dir() / "downloads" / f"{model.recipe}-{model.name}.pth",
                                progress=progress)
     convert_checkpoint(checkpoint, role="generator", name=model.generator, norm=model.norm, out=target,
-                       image_size=256, domains={"A": model.domain_a, "B": model.domain_b},
-                       recipe=model.project,
-                       source={"url": url, "reference_name": model.key})
+                       image_size=model.image_size, domains=dict(zip("AB", model.domains)),
+                       recipe=model.recipe, source={"url": url, "reference_name": model.key})
     checkpoint.unlink(missing_ok=True)
     return target
-
-
-def pretrained_tags(project: str) -> dict[str, dict[str, str]]:
-    """Registry tags for one project's models (``resnet9.horse2zebra``), for the built-in plugin."""
-    return {m.name: {"source": f"reference:{m.key}", "summary": m.summary}
-            for m in REFERENCE_MODELS.values() if m.project == project}

@@ -45,3 +45,7 @@ def cyclegan() -> Recipe:
 @ganzoo.hookimpl
 def ganzoo_register_recipes(register):
     register(cyclegan, name="cyclegan", summary=CYCLEGAN.summary, paper=CYCLEGAN.paper)
+
+
+# The published weights (reference:cyclegan/NAME and their named weights tags).
+from ganzoo_cyclegan.pretrained import ganzoo_register_reference_models, ganzoo_register_weights  # noqa: E402,F401

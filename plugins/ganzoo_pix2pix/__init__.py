@@ -41,3 +41,7 @@ def pix2pix() -> Recipe:
 @ganzoo.hookimpl
 def ganzoo_register_recipes(register):
     register(pix2pix, name="pix2pix", summary=PIX2PIX.summary, paper=PIX2PIX.paper)
+
+
+# The published weights (reference:pix2pix/NAME and their named weights tags).
+from ganzoo_pix2pix.pretrained import ganzoo_register_reference_models, ganzoo_register_weights  # noqa: E402,F401

@@ -31,14 +31,15 @@ def test_list_json():
     by_name = {item["name"]: item for item in data}
     assert by_name["wgan-gp"]["aliases"] == ["wgangp"]
     assert by_name["wgan-gp"]["options"]["gp_weight"] == 10.0
-    assert by_name["bce"]["metadata"]["role"] == "adversarial"
+    assert by_name["bce"]["metadata"] == {}, "what a loss is, its role, is read from its class"
 
 
 def test_list_unknown_kind_is_one_line_error():
     result = invoke("list", "optimizers")
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: unknown component kind 'optimizers'; valid kinds: generator, discriminator, loss, data_mode, dataset, recipe"
+        "Error: unknown component kind 'optimizers'; valid kinds: generator, discriminator, loss, data_mode, dataset, "
+        "recipe, logger"
     ]
 
 
@@ -66,3 +67,8 @@ def test_info_unknown_suggests():
 def test_info_json():
     data = json.loads(invoke("info", "dc", "--json").output)
     assert data[0]["kind"] == "discriminator" and data[0]["options"]["image_size"] == 64
+
+
+def test_list_loggers():
+    result = invoke("list", "loggers")
+    assert result.exit_code == 0 and "tensorboard" in result.output
