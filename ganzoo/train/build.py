@@ -21,7 +21,7 @@ def build_networks(spec: RunSpec, *, device: torch.device | str, only: tuple[str
     A ``module`` network (a recipe's own, like CUT's feature sampler) is built after the others from
     its reference, and receives them as ``networks=`` so it can probe their shapes eagerly.
     """
-    from ganzoo.api import _create_network, create_component
+    from ganzoo.api import create_component, create_discriminator, create_generator
     from ganzoo.recipe import load_reference
 
     nets: dict[str, nn.Module] = {}
@@ -39,8 +39,8 @@ def build_networks(spec: RunSpec, *, device: torch.device | str, only: tuple[str
 
                 init_weights(net, init_type=init_type, gain=spec.train.init_gain)
         elif net_spec.role in ("generator", "discriminator"):
-            net = _create_network(net_spec.role, component.name, init_type, spec.train.init_gain,
-                                  dict(component.options))
+            create = create_generator if net_spec.role == "generator" else create_discriminator
+            net = create(component.name, init_type=init_type, init_gain=spec.train.init_gain, **component.options)
         else:
             net = create_component(net_spec.role, component.name, **component.options)
         nets[name] = net.to(device)

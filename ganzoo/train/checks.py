@@ -53,7 +53,22 @@ def check_fits(recipe: Recipe, role: str, slot: Slot, entry: Any, name: str) -> 
         found = contract_value(entry, key)
         if found != wanted:
             raise GanzooError(f"{slot.kind} {name!r} has {key} {found!r}; {recipe.name}'s {role} slot needs "
-                              f"{key} {wanted!r}")
+                              f"{key} {wanted!r}: {', '.join(fitting(slot))}")
+
+
+def fitting(slot: Slot) -> list[str]:
+    """The registered components that meet a slot's requirements (importing each to read its class)."""
+    from ganzoo.plugins import registry
+
+    names = []
+    for entry in registry(slot.kind):
+        try:
+            fits = all(contract_value(entry, k) == v for k, v in slot.requires.items())
+        except Exception:  # a component that cannot even be imported fits nothing
+            fits = False
+        if fits and (not slot.choices or entry.name in slot.choices):
+            names.append(entry.name + (":NAME" if entry.family else ""))
+    return names
 
 
 def merge_options(entry: Any, *, context: Mapping[str, Any], soft: Mapping[str, Any],
@@ -136,7 +151,12 @@ def resolve_aux(recipe: Recipe, role: str, name: str, options: Mapping[str, Any]
         if found != value:
             raise GanzooError(f"loss {canonical!r} has {key} {found!r}; the {role} role of {recipe.name} needs "
                               f"{key} {value!r}")
-    entry._check_options(dict(options))
+    try:  # building the loss checks its options' names and values
+        entry.build(None, **options)
+    except GanzooError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError(f"loss {canonical!r} for the {role} role: {exc}") from exc
     return canonical
 
 

@@ -9,6 +9,7 @@ for its duration, and are removed at its end, whichever way it ends.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Iterable
 
 from ganzoo.errors import GanzooError
@@ -22,10 +23,11 @@ class Events:
 
         self.host = get_host()
         self.entries = [registry("logger").get(name) for name in loggers]
-        self.active: list[str] = []
+        self._active = contextlib.ExitStack()
 
     def start(self) -> None:
-        """Build the run's loggers (a logger that cannot start is a one-line error before training)."""
+        """Build the run's loggers and let them hear the run (a logger that cannot start is a one-line
+        error before training)."""
         for entry in self.entries:
             try:
                 logger = entry.build()
@@ -33,14 +35,11 @@ class Events:
                 raise
             except ImportError as exc:
                 raise GanzooError(f"logger {entry.name!r} needs a package that is not installed: {exc}") from exc
-            name = f"logger:{entry.name}"
-            self.host.add_temporary(logger, name=name)
-            self.active.append(name)
+            self._active.enter_context(self.host.temporary_plugin(logger, name=f"logger:{entry.name}"))
 
     def notify(self, hook: str, **kwargs: Any) -> None:
         self.host.notify(hook, **kwargs)
 
     def stop(self) -> None:
         """Remove the run's loggers; the run-end event was their cue to close what they opened."""
-        while self.active:
-            self.host.remove_temporary(self.active.pop())
+        self._active.close()
