@@ -46,38 +46,58 @@ def test_dry_run_prints_config_and_parameter_counts():
     assert result.exit_code == 0
     body, counts = result.output.split("\n}\n")
     config = json.loads(body + "}")
-    assert config["components"]["generator"]["name"] == "resnet6"
+    assert config["components"]["generator"]["name"] == "resnet6" and config["components"]["loss"]["name"] == "hinge"
     assert "gen_ab:" in counts and "disc_b:" in counts and "parameters" in counts
+
+
+def dry_run_config(output):
+    return json.loads(output.split("\n}\n")[0] + "}")
 
 
 def test_config_file_repeats_a_run(pix2pix_run, tmp_path):
     run_dir, _ = pix2pix_run
     result = invoke("run", "pix2pix", "--config", run_dir / "config.json", "--dry-run")
     assert result.exit_code == 0
-    repeated = json.loads(result.output.split("\n}\n")[0] + "}")
+    repeated = dry_run_config(result.output)
     original = json.loads((run_dir / "config.json").read_text())
-    assert repeated["components"] == original["components"] and repeated["hparams"] == original["hparams"]
-    flat = tmp_path / "opts.json"
-    flat.write_text(json.dumps({"gen": "unet128", "steps": 9, "set": {"gen.ngf": 4}}))
-    result = invoke("run", "pix2pix", "--config", flat, "--dry-run")
-    config = json.loads(result.output.split("\n}\n")[0] + "}")
+    for key in ("components", "aux", "optimizers", "hparams", "data", "train"):
+        assert repeated[key] == original[key], key
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({"components": {"generator": {"name": "unet128", "options": {"ngf": 4}}},
+                                   "train": {"steps": 9}}))
+    result = invoke("run", "pix2pix", "--config", partial, "--dry-run")
+    assert result.exit_code == 0, result.output
+    config = dry_run_config(result.output)
+    assert config["components"]["generator"]["name"] == "unet128"
     assert config["components"]["generator"]["options"]["ngf"] == 4 and config["train"]["steps"] == 9
+    later = invoke("run", "pix2pix", "--config", partial, "--steps", "5", "--set", "gen.ngf=6", "--dry-run")
+    config = dry_run_config(later.output)
+    assert config["train"]["steps"] == 5 and config["components"]["generator"]["options"]["ngf"] == 6, \
+        "the command line wins over --config"
+
+
+def test_aux_picks_a_loss_for_a_role_or_sets_its_weight():
+    result = invoke("run", "pix2pix", "--aux", "l1=cycle", "--aux", "l1=50", "--set", "l1.criterion=l2", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert dry_run_config(result.output)["aux"] == {"l1": {"loss": "cycle", "weight": 50, "options": {"criterion": "l2"}}}
+    refused = invoke("run", "pix2pix", "--aux", "l1=lsgan", "--dry-run")
+    assert refused.exit_code != 0 and "role 'reconstruction'" in refused.output
 
 
 @pytest.mark.parametrize("args, message", [
-    (["run", "cyclegan", "--gen", "dcgan"], "needs image-to-image generators"),
+    (["run", "cyclegan", "--gen", "dcgan"], "generator slot needs input_kind 'image'"),
     (["run", "cyclegan", "--set", "nonsense=1"], "is not a setting of cyclegan"),
     (["run", "cyclegan", "--data", "/no/such/folder", "--steps", "1"], "is not a folder, a toy set"),
     (["run", "pix2pix", "--device", "cuda"], None),
 ])
 def test_bad_input_is_one_line_and_nonzero(args, message, tmp_path):
-    result = invoke(*args, "--out", tmp_path)
-    if message is None:  # CUDA may exist where this runs; then the dry part is skipped
+    if message is None:  # where CUDA exists this would train: skip before running anything
         import torch
 
         if torch.cuda.is_available():
             pytest.skip("CUDA is available here")
         message = "CUDA is not available"
+    result = invoke(*args, "--out", tmp_path)
     assert result.exit_code != 0
     lines = [l for l in result.output.strip().splitlines() if l.startswith("Error")]
     assert len(lines) == 1 and message in lines[0]
@@ -115,7 +135,7 @@ def test_kill_during_checkpoints_never_leaves_a_broken_one(tmp_path):
     """SIGKILL at arbitrary moments while a checkpoint is written every step, then resume."""
     from ganzoo.train.checkpoint import latest_checkpoint, load_networks, load_state
     from ganzoo.train.build import build_networks
-    from ganzoo.train.runs import load_config
+    from ganzoo.train.run import load_spec
 
     run_dir = tmp_path / "runs" / "cyclegan" / "k"
     args = [sys.executable, "-c", "from ganzoo.cli import main; main()"]
@@ -131,9 +151,9 @@ def test_kill_during_checkpoints_never_leaves_a_broken_one(tmp_path):
         time.sleep(delay + 0.5 * attempt)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        config = load_config(run_dir)
+        spec = load_spec(run_dir)
         for step_dir in sorted((run_dir / "checkpoints").glob("step-*")):
-            nets = build_networks(config, device="cpu", init=False)
+            nets = build_networks(spec, device="cpu", init=False)
             load_networks(step_dir, nets)
             assert load_state(step_dir)["step"] == int(step_dir.name.split("-")[1])
         assert latest_checkpoint(run_dir / "checkpoints") is not None
@@ -160,7 +180,7 @@ def test_cyclegan_on_a_folder(tmp_path):
     assert result.exit_code == 0, result.output
     assert "toy score" not in result.output, "real data has no ground truth to score against"
     config = json.loads((tmp_path / "runs" / "cyclegan" / "f" / "config.json").read_text())
-    assert config["data"]["spec"] == str(data) and config["data"]["options"]["load_size"] == 36
+    assert config["data"]["source"] == str(data) and config["data"]["load_size"] == 36
 
 
 def test_known_data_set_downloads_on_first_use(tmp_path, monkeypatch):

@@ -17,7 +17,7 @@ from ganzoo.train.engine import Trainer
 from tests.conftest import run_ganzoo
 from tests.hub.test_convert import LEGACY, PLAIN_IO
 from tests.servers import FakeHub, FileServer
-from tests.train.tiny import tiny_config
+from tests.train.tiny import tiny_spec
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def bundles(tmp_path_factory):
     root = tmp_path_factory.mktemp("bundles")
     served = {}
     for recipe in ("cyclegan", "dcgan"):
-        Trainer(tiny_config(recipe, steps=2, sets={"sample_every": 2}), root / "runs" / recipe, progress=False).run()
+        Trainer(tiny_spec(recipe, steps=2, sets={"sample_every": 2}), root / "runs" / recipe, progress=False).run_training()
         folder = Model.from_pretrained(root / "runs" / recipe).save_pretrained(root / recipe)
         served[recipe] = {p.name: p.read_bytes() for p in folder.iterdir()}
     return served
@@ -125,7 +125,7 @@ class RecordingApi:
 def test_push_creates_the_repo_uploads_the_bundle_and_the_card(hub, bundles, tmp_path, monkeypatch):
     api = RecordingApi(hub).install(monkeypatch)
     runs = tmp_path / "runs"
-    Trainer(tiny_config("cyclegan", steps=2, sets={"sample_every": 2}), runs / "c", progress=False).run()
+    Trainer(tiny_spec("cyclegan", steps=2, sets={"sample_every": 2}), runs / "c", progress=False).run_training()
     result = CliRunner().invoke(cli, ["push", str(runs / "c"), "me/day2night", "--private"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "pushed gen_ab, gen_ba, disc_a, disc_b to me/day2night" in result.output

@@ -1,90 +1,110 @@
-"""Resolving a run's configuration: defaults from the paper, toy schedules, and every choice checked
+"""Building a run's specification: defaults from the paper, toy schedules, and every choice checked
 before anything is built."""
 
 import pytest
 
+import ganzoo
 from ganzoo.errors import GanzooError, InvalidOptionError
-from ganzoo.train.config import parse_sets, resolve_config
+from ganzoo.train.config import build_spec, parse_sets
+from ganzoo.train.spec import AuxSpec
 from tests.train.tiny import register_one_layer_generator
 
 
+def networks_of(spec, slot):
+    return [name for name, net in spec.networks.items() if net.slot == slot]
+
+
 def test_cyclegan_defaults_are_the_papers():
-    config = resolve_config("cyclegan", data="some/folder")
-    c = config["components"]
-    assert c["generator"]["name"] == "resnet9" and c["generator"]["options"]["norm"] == "instance"
-    assert c["generator"]["copies"] == ["gen_ab", "gen_ba"] and c["discriminator"]["copies"] == ["disc_a", "disc_b"]
-    assert c["discriminator"]["name"] == "patchgan" and c["discriminator"]["options"]["n_layers"] == 3
-    assert c["adversarial_loss"]["name"] == "lsgan"
-    assert {k: v["weight"] for k, v in c["aux_losses"].items()} == {"cycle": 10.0, "identity": 0.5}
-    hp = config["hparams"]
-    assert (hp["lr"], hp["beta1"], hp["batch_size"], hp["image_size"], hp["pool_size"]) == (2e-4, 0.5, 1, 256, 50)
-    assert hp["lr_policy"] == "linear" and config["train"]["epochs"] == 200 and config["train"]["steps"] is None
+    spec = build_spec("cyclegan", data="some/folder")
+    c = spec.components
+    assert c["generator"].name == "resnet9" and c["generator"].options["norm"] == "instance"
+    assert networks_of(spec, "generator") == ["gen_ab", "gen_ba"]
+    assert networks_of(spec, "discriminator") == ["disc_a", "disc_b"]
+    assert c["discriminator"].name == "patchgan" and c["discriminator"].options["n_layers"] == 3
+    assert c["loss"].name == "lsgan"
+    assert {k: v.weight for k, v in spec.aux.items()} == {"cycle": 10.0, "identity": 0.5}
+    assert {k: v.loss for k, v in spec.aux.items()} == {"cycle": "cycle", "identity": "identity"}
+    for group in ("G", "D"):
+        assert (spec.optimizers[group].lr, spec.optimizers[group].beta1) == (2e-4, 0.5)
+    assert (spec.train.batch_size, spec.data.image_size, spec.hparams["pool_size"]) == (1, 256, 50)
+    assert spec.train.lr_policy == "linear" and spec.train.epochs == 200 and spec.train.steps is None
 
 
 def test_pix2pix_and_dcgan_defaults():
-    p2p = resolve_config("pix2pix", data="x")
-    assert p2p["components"]["generator"]["options"] == {"in_channels": 3, "out_channels": 3, "norm": "batch", "dropout": True}
-    assert p2p["components"]["discriminator"]["options"]["in_channels"] == 6, "input and output together"
-    assert p2p["components"]["adversarial_loss"]["name"] == "bce"
-    assert p2p["components"]["aux_losses"] == {"l1": {"weight": 100.0}} and p2p["hparams"]["batch_size"] == 1
-    dc = resolve_config("dcgan", data="x")
-    assert dc["components"]["generator"]["options"]["nz"] == 100 and dc["hparams"]["batch_size"] == 128
-    assert dc["hparams"]["image_size"] == 64 and dc["components"]["generator"]["options"]["image_size"] == 64
+    p2p = build_spec("pix2pix", data="x")
+    assert p2p.components["generator"].options == {"in_channels": 3, "out_channels": 3, "norm": "batch", "dropout": True}
+    assert p2p.components["discriminator"].options["in_channels"] == 6, "input and output together"
+    assert p2p.components["loss"].name == "bce"
+    assert p2p.aux == {"l1": AuxSpec(loss="l1", weight=100.0, options={})} and p2p.train.batch_size == 1
+    dc = build_spec("dcgan", data="x")
+    assert dc.components["generator"].options["nz"] == 100 and dc.train.batch_size == 128
+    assert dc.data.image_size == 64 and dc.components["generator"].options["image_size"] == 64
+    assert dc.aux == {} and dc.inference == {"sample": "gen"}
 
 
 def test_no_data_means_the_toy_set_and_its_schedule():
-    config = resolve_config("cyclegan")
-    assert config["data"]["spec"] == "toy:day2night" and config["data"]["toy"]
-    assert config["train"]["steps"] == 400 and config["hparams"]["image_size"] == 32
-    assert config["components"]["generator"]["options"]["ngf"] == 32
+    spec = build_spec("cyclegan")
+    assert spec.data.source == "toy:day2night" and spec.data.toy
+    assert spec.train.steps == 400 and spec.data.image_size == 32
+    assert spec.components["generator"].options["ngf"] == 32
 
 
 def test_user_choices_win():
-    config = resolve_config("cyclegan", gen="unet128", disc="pixel", loss="wgan-gp", steps=7, lr=1e-3,
-                            sets={"gen.ngf": 8, "cycle": 5, "lr_policy": "cosine", "disc.ndf": 4})
-    c = config["components"]
-    assert c["generator"] == {"name": "unet128", "options": {"in_channels": 3, "out_channels": 3, "norm": "instance",
-                                                              "dropout": False, "ngf": 8, "num_downs": 5},
-                              "copies": ["gen_ab", "gen_ba"]}
-    assert c["aux_losses"]["cycle"]["weight"] == 5 and config["hparams"]["lr"] == 1e-3
-    assert config["hparams"]["lr_policy"] == "cosine" and config["train"]["steps"] == 7
+    spec = build_spec("cyclegan", slots={"gen": "unet128", "disc": "pixel", "loss": "wgan-gp"}, steps=7, lr=1e-3,
+                      sets={"gen.ngf": 8, "cycle": 5, "lr_policy": "cosine", "disc.ndf": 4})
+    assert spec.components["generator"].name == "unet128"
+    assert dict(spec.components["generator"].options) == {"in_channels": 3, "out_channels": 3, "norm": "instance",
+                                                           "dropout": False, "ngf": 8, "num_downs": 5}
+    assert networks_of(spec, "generator") == ["gen_ab", "gen_ba"]
+    assert spec.aux["cycle"].weight == 5 and spec.optimizers["G"].lr == spec.optimizers["D"].lr == 1e-3
+    assert spec.train.lr_policy == "cosine" and spec.train.steps == 7
 
 
 def test_wgan_gp_gets_a_critic_without_batch_norm_and_critic_steps():
-    config = resolve_config("pix2pix", loss="wgan-gp")
-    assert config["components"]["discriminator"]["options"]["norm"] == "none"
-    assert config["components"]["adversarial_loss"]["critic_steps"] == 5
-    assert any("batch norm" in note for note in config["notes"])
+    spec = build_spec("pix2pix", slots={"loss": "wgan-gp"})
+    assert spec.components["discriminator"].options["norm"] == "none"
+    loss = spec.components["loss"]
+    assert ganzoo.create_loss(loss.name, **loss.options).critic_steps == 5
+    assert any("batch norm" in note for note in spec.notes)
     with pytest.raises(GanzooError, match="without batch norm"):
-        resolve_config("pix2pix", loss="wgan-gp", sets={"disc.norm": "batch"})
+        build_spec("pix2pix", slots={"loss": "wgan-gp"}, sets={"disc.norm": "batch"})
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"gen": "dcgan"}, "needs image-to-image generators: resnet6, resnet9"),
-    ({"loss": "cycle"}, "not an adversarial loss; choose one of: bce, hinge, lsgan, wgan-gp"),
     ({"data_mode": "single"}, "cannot train on data mode 'single'; it takes: unpaired, paired"),
-    ({"gen": "resnet9", "image_size": 30}, "divisible by 4"),
-    ({"gen": "unet256", "image_size": 64, "data": "x"}, "divisible by 256"),
-    ({"disc": "dc", "image_size": 48}, "take image_size 32, 64, 128"),
-    ({"sets": {"disc.n_layers": 5}}, "needs images of at least 68x68"),
-    ({"gen": "resnet99"}, "did you mean resnet9"),
+    ({"slots": {"gen": "resnet9"}, "image_size": 30}, "divisible by 4"),
+    ({"slots": {"gen": "unet256"}, "image_size": 64, "data": "x"}, "divisible by 256"),
+    ({"slots": {"disc": "dc"}, "image_size": 48}, "take image_size 32, 64, 128"),
+    ({"sets": {"disc.n_layers": 5}}, "needs images of at least 96x96"),
+    ({"slots": {"gen": "resnet99"}}, "did you mean resnet9"),
     ({"sets": {"gen.ngff": 3}}, "did you mean ngf"),
     ({"sets": {"lrr": 3}}, "did you mean lr"),
 ])
 def test_bad_choices_say_what_would_fit(kwargs, message):
     with pytest.raises(GanzooError, match=message.replace("(", r"\(")):
-        resolve_config("cyclegan", **kwargs)
+        build_spec("cyclegan", **kwargs)
 
 
-def test_dcgan_refuses_image_generators():
-    with pytest.raises(GanzooError, match="needs noise-to-image generators: dcgan"):
-        resolve_config("dcgan", gen="resnet9")
+@pytest.mark.parametrize("recipe, slots, reason, fitting", [
+    ("cyclegan", {"gen": "dcgan"}, "input_kind 'image'", ["resnet6", "resnet9", "unet128", "unet256"]),
+    ("cyclegan", {"loss": "cycle"}, "role 'adversarial'", ["bce", "hinge", "lsgan", "wgan-gp"]),
+    ("dcgan", {"gen": "resnet9"}, "input_kind 'noise'", ["dcgan"]),
+])
+def test_a_component_that_does_not_fit_its_slot_names_those_that_do(recipe, slots, reason, fitting):
+    """The reason, and the registered components that would fit the slot (as 0.1.0 listed them)."""
+    with pytest.raises(GanzooError, match=reason) as info:
+        build_spec(recipe, slots=slots)
+    message = str(info.value)
+    assert "\n" not in message
+    after_reason = message[message.index(reason) + len(reason):]  # not the recipe's own name, say
+    missing = [name for name in fitting if name not in after_reason]
+    assert not missing, f"the error names no fitting component ({', '.join(missing)} missing): {message}"
 
 
 def test_a_plugin_generator_fits_any_image_recipe():
     name = register_one_layer_generator()
     for recipe in ("cyclegan", "pix2pix"):
-        assert resolve_config(recipe, gen=name)["components"]["generator"]["name"] == name
+        assert build_spec(recipe, slots={"gen": name}).components["generator"].name == name
 
 
 def test_parse_sets():

@@ -1,6 +1,8 @@
 """The engine with every recipe: the recipe-by-loss matrix, the run folder, resume, Ctrl-C, divergence."""
 
+import csv
 import json
+import math
 import os
 import signal
 
@@ -11,37 +13,59 @@ from safetensors.torch import load_file
 import ganzoo
 from ganzoo.losses.adversarial import LSGANLoss
 from ganzoo.train.engine import Trainer, TrainingDiverged, TrainingInterrupted
-from tests.train.tiny import register_one_layer_generator, tiny_config
+from ganzoo.train.run import load_spec
+from tests.train.tiny import register_one_layer_generator, tiny_spec
 
 RECIPES = ganzoo.list_components("recipe")
 ADVERSARIAL = [e.name for e in ganzoo.get_registry("loss") if e.metadata.get("role") == "adversarial"]
 
 
+def first_generator(spec):
+    return next(name for name, net in spec.networks.items() if net.role == "generator")
+
+
 @pytest.mark.parametrize("loss", ADVERSARIAL)
 @pytest.mark.parametrize("recipe", RECIPES)
 def test_every_recipe_trains_with_every_adversarial_loss(recipe, loss, tmp_path):
-    config = tiny_config(recipe, loss=loss, steps=3)
-    before = {k: v.clone() for k, v in Trainer(config, tmp_path / "probe", progress=False).nets["gen" if recipe != "cyclegan" else "gen_ab"].state_dict().items()}
-    summary = Trainer(config, tmp_path / "run", progress=False).run()
-    assert summary["steps"] == 3
+    spec = tiny_spec(recipe, loss=loss, steps=3)
+    gen_name = first_generator(spec)
+    before = {k: v.clone() for k, v in Trainer(spec, tmp_path / "probe", progress=False).nets[gen_name].state_dict().items()}
+    run = Trainer(spec, tmp_path / "run", progress=False).run_training()
+    assert run.total_steps == 3 and run.run_dir == tmp_path / "run"
     final = tmp_path / "run" / "checkpoints" / "step-000003"
-    gen_name = "gen" if recipe != "cyclegan" else "gen_ab"
     after = load_file(str(final / f"{gen_name}.safetensors"))
     assert any(not torch.equal(before[k], after[k]) for k in before if before[k].is_floating_point()), \
         "the generator was updated"
-    scores = summary["scores"]
-    assert set(scores) == {"untrained", "trained"}
+    assert set(run.scores) == {"untrained", "trained"}
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert [r["step"] for r in rows] == ["1", "2", "3"]
+    for row in rows:  # the step's tensors are numbers by the time they are logged (a critic's G: some rows)
+        losses = {k: v for k, v in row.items() if k.startswith(("G_", "D")) and v != ""}
+        assert losses, row
+        assert all(math.isfinite(float(v)) for v in losses.values()), row
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_the_step_returns_scalar_tensors(recipe, tmp_path):
+    trainer = Trainer(tiny_spec(recipe), tmp_path / "run", progress=False)
+    batch = {k: v.to(trainer.device) if isinstance(v, torch.Tensor) else v for k, v in next(iter(trainer.loader)).items()}
+    logs = trainer.step.train_step(batch)
+    assert logs and all(isinstance(v, torch.Tensor) and v.dim() == 0 for v in logs.values()), logs
+    assert not any(v.requires_grad for v in logs.values()), "logged losses hold no graph"
 
 
 def test_run_folder_layout(tmp_path):
     run = tmp_path / "run"
-    Trainer(tiny_config("pix2pix", steps=4, sets={"sample_every": 2, "checkpoint_every": 2}), run, progress=False).run()
+    Trainer(tiny_spec("pix2pix", steps=4, sets={"sample_every": 2, "checkpoint_every": 2}), run,
+            progress=False).run_training()
     assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "config.json", "index.html", "metrics.csv",
                                                       "samples", "scores.json"]
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-000000.png", "step-000002.png", "step-000004.png"]
     assert (run / "checkpoints" / "latest").read_text().strip() == "step-000004"
     config = json.loads((run / "config.json").read_text())
+    assert config["format"] == "ganzoo-run" and isinstance(config["format_version"], int)
     assert config["components"]["generator"]["name"] == "unet256" and "torch" in config["versions"]
+    assert load_spec(run).components["generator"].name == "unet256"
     rows = (run / "metrics.csv").read_text().splitlines()
     assert rows[0].startswith("step,epoch,images_per_s,lr_G,lr_D") and len(rows) == 5
     page = (run / "index.html").read_text()
@@ -55,26 +79,26 @@ def final_weights(run):
 
 @pytest.mark.parametrize("recipe", ["cyclegan", "dcgan"])
 def test_resume_after_ctrl_c_matches_uninterrupted_run(recipe, tmp_path, monkeypatch):
-    config = tiny_config(recipe, steps=6, sets={"deterministic": True, "pool_size": 3} if recipe == "cyclegan"
-                         else {"deterministic": True})
-    Trainer(config, tmp_path / "a", progress=False).run()
+    spec = tiny_spec(recipe, steps=4, sets={"deterministic": True, "pool_size": 3} if recipe == "cyclegan"
+                     else {"deterministic": True})
+    Trainer(spec, tmp_path / "a", progress=False).run_training()
 
-    original = Trainer._check_finite
+    original = Trainer._flush
 
-    def interrupt_at_3(self, logs, step):
-        original(self, logs, step)
-        if step == 3:
+    def interrupt_at_2(self, step):
+        original(self, step)
+        if step == 2:
             os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
 
-    monkeypatch.setattr(Trainer, "_check_finite", interrupt_at_3)
-    with pytest.raises(TrainingInterrupted, match="interrupted at step 3.*--resume"):
-        Trainer(config, tmp_path / "b", progress=False).run()
-    monkeypatch.setattr(Trainer, "_check_finite", original)
-    assert (tmp_path / "b" / "checkpoints" / "latest").read_text().strip() == "step-000003"
+    monkeypatch.setattr(Trainer, "_flush", interrupt_at_2)
+    with pytest.raises(TrainingInterrupted, match="interrupted at step 2.*--resume"):
+        Trainer(spec, tmp_path / "b", progress=False).run_training()
+    monkeypatch.setattr(Trainer, "_flush", original)
+    assert (tmp_path / "b" / "checkpoints" / "latest").read_text().strip() == "step-000002"
 
-    resumed = Trainer(json.loads((tmp_path / "b" / "config.json").read_text()), tmp_path / "b", progress=False)
-    assert resumed.resume() == 3
-    resumed.run()
+    resumed = Trainer(load_spec(tmp_path / "b"), tmp_path / "b", progress=False)
+    assert resumed.resume() == 2
+    resumed.run_training()
     a, b = final_weights(tmp_path / "a"), final_weights(tmp_path / "b")
     assert a.keys() == b.keys()
     for name in a:
@@ -85,35 +109,67 @@ def test_resume_after_ctrl_c_matches_uninterrupted_run(recipe, tmp_path, monkeyp
 
 
 class NaNAfterTwo(LSGANLoss):
-    """An adversarial loss that turns NaN at the third generator update."""
+    """An adversarial loss that turns NaN at the third generator update of CycleGAN."""
 
     calls = 0
+    losses_per_step = 2  # CycleGAN's two generators
 
     def generator_loss(self, fake):
         NaNAfterTwo.calls += 1
         loss = super().generator_loss(fake)
-        return loss * float("nan") if NaNAfterTwo.calls > 2 * 2 else loss  # two generator losses per step
+        return loss * float("nan") if NaNAfterTwo.calls > 2 * self.losses_per_step else loss
+
+
+class NaNAfterTwoSteps(NaNAfterTwo):
+    """The same for a recipe with one generator."""
+
+    losses_per_step = 1
+
+
+def register_nan_loss(cls=NaNAfterTwo):
+    ganzoo.register_loss(cls, name="nan-after-two", role="adversarial", summary="test loss")
+    NaNAfterTwo.calls = 0
+    return "nan-after-two"
 
 
 def test_nan_stops_with_the_loss_and_step_and_keeps_the_last_good_checkpoint(tmp_path):
-    ganzoo.register_loss(NaNAfterTwo, name="nan-after-two", role="adversarial", summary="test loss")
-    NaNAfterTwo.calls = 0
-    config = tiny_config("cyclegan", loss="nan-after-two", steps=6, sets={"checkpoint_every": 1})
+    spec = tiny_spec("cyclegan", loss=register_nan_loss(), steps=6, sets={"checkpoint_every": 1})
     with pytest.raises(TrainingDiverged) as info:
-        Trainer(config, tmp_path / "run", progress=False).run()
+        Trainer(spec, tmp_path / "run", progress=False).run_training()
     message = str(info.value)
-    assert "loss G_gan_AB became nan at step 3" in message and "step-000002" in message
+    assert "loss G_gan_AB became nan by step 3" in message and "step-000002" in message
+    assert "\n" not in message
+    assert (tmp_path / "run" / "checkpoints" / "latest").read_text().strip() == "step-000002"
+
+
+def test_nan_between_log_rows_is_caught_before_a_checkpoint(tmp_path):
+    """Losses are read at the logging interval only; a checkpoint in between still refuses NaN weights."""
+    spec = tiny_spec("pix2pix", loss=register_nan_loss(NaNAfterTwoSteps), steps=6,
+                     sets={"log_every": 5, "checkpoint_every": 2})
+    with pytest.raises(TrainingDiverged, match="became nan by step 4"):
+        Trainer(spec, tmp_path / "run", progress=False).run_training()
     assert (tmp_path / "run" / "checkpoints" / "latest").read_text().strip() == "step-000002"
 
 
 def test_step_schedule_from_epochs(tmp_path):
-    config = tiny_config("pix2pix", steps=None, epochs=1, batch_size=200)
-    trainer = Trainer(config, tmp_path / "run", progress=False)
+    spec = tiny_spec("pix2pix", steps=None, epochs=1, batch_size=200)
+    assert spec.train.steps is None and spec.train.epochs == 1
+    trainer = Trainer(spec, tmp_path / "run", progress=False)
     assert trainer.total_steps == len(trainer.dataset) // 200 == 3
 
 
 def test_a_third_party_generator_trains_in_any_image_recipe(tmp_path):
     name = register_one_layer_generator()
     for recipe in ("cyclegan", "pix2pix"):
-        config = tiny_config(recipe, gen=name, steps=2, sets={"gen.ngf": None})
-        assert Trainer(config, tmp_path / recipe, progress=False).run()["steps"] == 2
+        spec = tiny_spec(recipe, gen=name, steps=2, sets={"gen.ngf": None})
+        assert spec.components["generator"].name == name
+        assert Trainer(spec, tmp_path / recipe, progress=False).run_training().total_steps == 2
+
+
+def test_cuda_device_trains_there(tmp_path):
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA is not available here")
+    spec = tiny_spec("pix2pix", steps=2, device="cuda")
+    trainer = Trainer(spec, tmp_path / "run", progress=False)
+    assert all(p.is_cuda for net in trainer.nets.values() for p in net.parameters())
+    assert trainer.run_training().total_steps == 2

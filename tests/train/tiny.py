@@ -3,12 +3,18 @@
 TINY_SETS = {"gen.ngf": 8, "disc.ndf": 8, "score_samples": 8, "log_every": 1}
 
 
-def tiny_config(recipe, **kwargs):
-    from ganzoo.train.config import resolve_config
+def tiny_spec(recipe, *, steps=3, batch_size=2, sets=None, gen=None, disc=None, loss=None, slots=None, **kwargs):
+    """A checked :class:`~ganzoo.train.spec.RunSpec` of ``recipe`` at tiny sizes on its toy set.
 
-    sets = {k: v for k, v in {**TINY_SETS, **kwargs.pop("sets", {})}.items() if v is not None}  # None: drop
-    return resolve_config(recipe, batch_size=kwargs.pop("batch_size", 2), steps=kwargs.pop("steps", 3),
-                          sets=sets, **kwargs)
+    ``sets`` are added to :data:`TINY_SETS` (a None value drops a tiny setting, for a component that
+    lacks it); other keyword arguments go to :func:`~ganzoo.train.config.build_spec` (``data``, ``aux``,
+    ``epochs``, ``lr``, ...).
+    """
+    from ganzoo.train.config import build_spec
+
+    merged = {k: v for k, v in {**TINY_SETS, **(sets or {})}.items() if v is not None}  # None: drop
+    picks = {k: v for k, v in {"gen": gen, "disc": disc, "loss": loss, **(slots or {})}.items() if v is not None}
+    return build_spec(recipe, slots=picks, steps=steps, batch_size=batch_size, sets=merged, **kwargs)
 
 
 def register_one_layer_generator(name: str = "onelayer") -> str:
