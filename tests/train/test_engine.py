@@ -12,12 +12,18 @@ from safetensors.torch import load_file
 
 import ganzoo
 from ganzoo.losses.adversarial import LSGANLoss
+from ganzoo.nn.contract import loss_role
 from ganzoo.train.engine import Trainer, TrainingDiverged, TrainingInterrupted
 from ganzoo.train.run import load_spec
 from tests.train.tiny import register_one_layer_generator, tiny_spec
 
 RECIPES = ganzoo.list_components("recipe")
-ADVERSARIAL = [e.name for e in ganzoo.get_registry("loss") if e.metadata.get("role") == "adversarial"]
+# A loss's role is read from its class (its contract), never from registration metadata.
+ADVERSARIAL = [e.name for e in ganzoo.get_registry("loss") if loss_role(e.factory) == "adversarial"]
+
+
+def test_the_matrix_covers_every_built_in_adversarial_loss():
+    assert set(ADVERSARIAL) >= {"bce", "hinge", "lsgan", "wgan-gp"} and set(RECIPES) >= {"cyclegan", "pix2pix", "dcgan"}
 
 
 def first_generator(spec):
