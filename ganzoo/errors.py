@@ -8,10 +8,28 @@ from __future__ import annotations
 
 
 class GanzooError(Exception):
-    """Base class of the errors ganzoo reports to users as a one-line message."""
+    """Base class of the errors ganzoo reports to users as a one-line message.
+
+    ``exit_code`` is the command line's exit status for it: 1 for a failure, 2 for a usage error (as
+    click and most Unix tools use 2), 130 for an interruption (128 + SIGINT, what shells expect).
+    """
+
+    exit_code = 1
 
 
-class UnknownComponentError(GanzooError, LookupError):
+class UsageError(GanzooError):
+    """A value, name or option the user gave is not allowed: nothing was started, fix the command."""
+
+    exit_code = 2
+
+
+class Interrupted(GanzooError):
+    """The user stopped the work (Ctrl-C); what was saved is named in the message, with how to go on."""
+
+    exit_code = 130
+
+
+class UnknownComponentError(UsageError, LookupError):
     """A name that no registry entry (and no alias) answers to."""
 
 
@@ -19,7 +37,7 @@ class DuplicateComponentError(GanzooError):
     """Two plugins registered the same name without the newcomer asking to replace it."""
 
 
-class InvalidOptionError(GanzooError, TypeError):
+class InvalidOptionError(UsageError, TypeError):
     """A component was given an option its factory does not take, or a value it cannot use."""
 
 

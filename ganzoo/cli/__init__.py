@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ganzoo import __version__
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, Interrupted
 
 
 class GanzooGroup(click.Group):
@@ -47,8 +47,23 @@ class GanzooGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except Interrupted as exc:
+            raise _Stopped(str(exc)) from exc
+        except KeyboardInterrupt as exc:  # Ctrl-C outside training (a download, a conversion)
+            raise _Stopped("interrupted; nothing half-written was kept") from exc
         except GanzooError as exc:
-            raise click.ClickException(str(exc)) from exc
+            failure = click.ClickException(str(exc))
+            failure.exit_code = exc.exit_code
+            raise failure from exc
+
+
+class _Stopped(click.ClickException):
+    """Ctrl-C: said as what happened (not as an error), with exit status 130 as shells expect."""
+
+    exit_code = 130
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
 
 
 def _plugins_dir_callback(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:

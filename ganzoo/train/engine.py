@@ -24,7 +24,7 @@ from torch import Tensor
 from torch.utils.data import Sampler
 
 from ganzoo.data.loader import make_loader
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, Interrupted
 from ganzoo.train import build, checkpoint, report
 from ganzoo.train.config import get_recipe, steps_for_epochs
 from ganzoo.train.events import Events
@@ -37,7 +37,7 @@ class TrainingDiverged(GanzooError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
 
 
-class TrainingInterrupted(GanzooError):
+class TrainingInterrupted(Interrupted):
     """Ctrl-C: the run saved a checkpoint and can be resumed."""
 
 
