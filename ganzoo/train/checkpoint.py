@@ -4,7 +4,9 @@ Layout: ``checkpoints/step-000400/{NET}.safetensors`` and ``training_state.pt`` 
 schedulers, step, the step's own state such as image pools, RNG states), and ``checkpoints/latest``
 naming the newest. Everything is written into a hidden temporary folder, then renamed into place, and
 ``latest`` is replaced atomically after that: a crash or a kill at any moment leaves every ``step-*``
-folder complete and ``latest`` pointing at one of them.
+folder complete and ``latest`` pointing at one of them. Old checkpoints are renamed to hidden names
+before they are deleted, so a kill mid-deletion never leaves a half ``step-*`` folder; a full disk
+removes the half-written staging folder and says so in one line.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ganzoo.errors import GanzooError
+from ganzoo.fsutil import OutputError, atomic_write, describe_os_error, fsync_dir
 
 STATE_FILE = "training_state.pt"
 
@@ -53,37 +57,43 @@ def _as_tuple(value: Any) -> Any:
 def save_checkpoint(folder: Path, step: int, nets: dict[str, nn.Module], state: dict[str, Any], *,
                     keep: int = 3) -> Path:
     """Write ``folder/step-N`` atomically, point ``latest`` at it, and keep the newest ``keep``."""
-    folder.mkdir(parents=True, exist_ok=True)
     final = folder / step_dir_name(step)
     staging = folder / f".{final.name}.tmp-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    for name, net in nets.items():
-        tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-        save_file(tensors, str(staging / f"{name}.safetensors"), metadata={"format": "pt"})
-    torch.save(state, staging / STATE_FILE)
-    _fsync_dir(staging)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        for name, net in nets.items():
+            tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+            save_file(tensors, str(staging / f"{name}.safetensors"), metadata={"format": "pt"})
+        torch.save(state, staging / STATE_FILE)
+        _fsync_files(staging)
+    except (OSError, SafetensorError) as exc:  # safetensors reports a full disk as its own error
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = describe_os_error(exc) if isinstance(exc, OSError) else _short(exc)
+        raise OutputError(f"cannot write the checkpoint of step {step} in {folder}: {reason}; "
+                          "the earlier checkpoints are intact") from exc
     if final.exists():  # re-saving a step (after a resume): replace it whole
-        old = folder / f".{final.name}.old-{os.getpid()}"
-        os.replace(final, old)
-        os.replace(staging, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, final)
-    _write_atomic(folder / "latest", final.name + "\n")
+        _discard(final)
+    os.replace(staging, final)
+    fsync_dir(folder)
+    atomic_write(folder / "latest", final.name + "\n")
     for stale in sorted(p for p in folder.glob("step-*") if p.is_dir())[:-keep or None]:
         if stale != final:
-            shutil.rmtree(stale, ignore_errors=True)
+            _discard(stale)
     return final
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+def _discard(step_dir: Path) -> None:
+    """Delete a checkpoint folder, renaming it to a hidden name first: a kill during the deletion leaves
+    a hidden folder that :func:`clean_staging` removes, never a visible half checkpoint."""
+    trash = step_dir.with_name(f".{step_dir.name}.old-{os.getpid()}")
+    shutil.rmtree(trash, ignore_errors=True)
+    os.replace(step_dir, trash)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
-def _fsync_dir(folder: Path) -> None:
+def _fsync_files(folder: Path) -> None:
     for file in folder.iterdir():
         with open(file, "rb") as f:
             os.fsync(f.fileno())
@@ -96,13 +106,16 @@ def clean_staging(folder: Path) -> None:
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
-    """The checkpoint ``latest`` names (or the highest step, if ``latest`` is missing)."""
+    """The checkpoint ``latest`` names; where ``latest`` is missing, empty or names no folder, the
+    newest complete ``step-*`` folder (one that holds its training state)."""
     pointer = folder / "latest"
-    if pointer.exists():
-        candidate = folder / pointer.read_text().strip()
-        if candidate.is_dir():
-            return candidate
-    steps = sorted(p for p in folder.glob("step-*") if p.is_dir())
+    try:
+        named = pointer.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        named = ""
+    if named and "/" not in named and (folder / named / STATE_FILE).is_file():
+        return folder / named
+    steps = sorted(p for p in folder.glob("step-*") if (p / STATE_FILE).is_file())
     return steps[-1] if steps else None
 
 
@@ -117,8 +130,6 @@ def load_networks(checkpoint: Path, nets: dict[str, nn.Module]) -> None:
 
 def load_network_file(path: Path, net: nn.Module, *, name: str) -> None:
     """Load one safetensors file into ``net`` strictly: every tensor present, none extra, all shapes equal."""
-    from safetensors import SafetensorError
-
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError) as exc:
@@ -144,4 +155,17 @@ def load_state(checkpoint: Path) -> dict[str, Any]:
     path = checkpoint / STATE_FILE
     if not path.exists():
         raise CheckpointError(f"checkpoint {checkpoint} has no {STATE_FILE}")
-    return torch.load(path, weights_only=True, map_location="cpu")
+    try:
+        state = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:  # noqa: BLE001 - damaged bytes make the unpickler raise any of a dozen types
+        raise CheckpointError(f"{path} is damaged or not a ganzoo training state ({_short(exc)}); "
+                              f"delete the folder {checkpoint} to resume from the checkpoint before it") from exc
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} is not a ganzoo training state; delete the folder {checkpoint} to resume "
+                              "from the checkpoint before it")
+    return state
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__)[:160]

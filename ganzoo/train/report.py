@@ -4,54 +4,101 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
-import os
+import math
 from pathlib import Path
 from typing import Any, Sequence
 
 import torch
 from torch import Tensor
 
+from ganzoo.errors import GanzooError
+from ganzoo.fsutil import OutputError, atomic_write, describe_os_error
+
 
 class MetricsLog:
-    """Rows of scalars appended to metrics.csv (a resumed run appends to the same file)."""
+    """Rows of scalars in metrics.csv, readable whatever moment a process was killed at.
+
+    Rows are appended (and flushed) one by one while training; a kill mid-row leaves a torn last line,
+    which :meth:`rows` skips, as it skips any row that does not parse. Every rewrite (a wider header, a
+    resume dropping the rows after its checkpoint) replaces the file atomically, so the rows already
+    logged are never lost to a kill.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.fields: list[str] | None = None
+        self.skipped = 0  # rows of the file that did not parse (a torn or damaged line)
         if path.exists():
-            with open(path, newline="") as f:
-                reader = csv.reader(f)
-                self.fields = next(reader, None)
+            self.fields = self._read_header()
+
+    def _read_header(self) -> list[str] | None:
+        try:
+            with open(self.path, newline="", encoding="utf-8") as f:
+                header = next(csv.reader(f), None)
+        except (UnicodeDecodeError, csv.Error, OSError) as exc:
+            raise MetricsError(f"{self.path} is not a readable metrics file ({exc}); move it away to go on") from exc
+        if header is not None and "step" not in header:
+            raise MetricsError(f"{self.path} is not a ganzoo metrics file (no step column); move it away to go on")
+        return header
 
     def append(self, row: dict[str, Any]) -> None:
         if self.fields is None:
-            self.fields = list(row)
-            with open(self.path, "w", newline="") as f:
-                csv.writer(f).writerow(self.fields)
-        new = [k for k in row if k not in self.fields]
+            self._rewrite([], list(row))
+        new = [k for k in row if k not in (self.fields or [])]
         if new:  # a loss that first appears now (a critic's generator turn): widen the header
-            self._rewrite(self.rows(), self.fields + new)
-        with open(self.path, "a", newline="") as f:
-            csv.writer(f).writerow([_fmt(row.get(k, "")) for k in self.fields])
+            self._rewrite(self.rows(), [*(self.fields or []), *new])
+        line = io.StringIO()
+        csv.writer(line).writerow([_fmt(row.get(k, "")) for k in self.fields or []])
+        try:
+            with open(self.path, "a", newline="", encoding="utf-8") as f:
+                f.write(line.getvalue())
+                f.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {describe_os_error(exc)}") from exc
 
     def _rewrite(self, rows: list[dict[str, str]], fields: list[str]) -> None:
         self.fields = fields
-        with open(self.path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields, restval="")
-            writer.writeheader()
-            writer.writerows(rows)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=fields, restval="", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write(self.path, text.getvalue())
 
     def rows(self) -> list[dict[str, str]]:
+        """The rows that parse: a step that is a number and one value per column (others are counted
+        in :attr:`skipped`)."""
         if not self.path.exists():
             return []
-        with open(self.path, newline="") as f:
-            return list(csv.DictReader(f))
+        good, self.skipped = [], 0
+        try:
+            with open(self.path, newline="", encoding="utf-8", errors="replace") as f:
+                for row in csv.DictReader(f):
+                    if None in row or None in row.values() or not _is_number(row.get("step")):
+                        self.skipped += 1
+                        continue
+                    good.append(row)
+        except csv.Error as exc:
+            raise MetricsError(f"{self.path} is not a readable metrics file ({exc}); move it away to go on") from exc
+        return good
 
     def truncate_after(self, step: int) -> None:
-        """Drop rows logged after ``step`` (a resumed run repeats the steps after its checkpoint)."""
+        """Keep only the rows logged up to ``step`` (a resumed run repeats the steps after its
+        checkpoint), and drop torn or damaged rows; the file is replaced atomically."""
         if self.fields is not None:
-            self._rewrite([r for r in self.rows() if int(float(r["step"])) <= step], self.fields)
+            self._rewrite([r for r in self.rows() if float(r["step"]) <= step], self.fields)
+
+
+class MetricsError(GanzooError):
+    """metrics.csv cannot be read at all (not a CSV file, or not ganzoo's)."""
+
+
+def _is_number(text: str | None) -> bool:
+    try:
+        return text is not None and math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _fmt(value: Any) -> Any:
@@ -65,16 +112,18 @@ def save_grid(rows: Sequence[Tensor], path: Path) -> Path:
     rows = [r.detach().float().cpu() for r in rows]
     rows = [r.expand(-1, 3, -1, -1) if r.shape[1] == 1 else r for r in rows]
     images = torch.cat(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}")
-    save_image((images + 1) / 2, tmp, nrow=rows[0].shape[0], padding=2, pad_value=1.0, format="png")
-    os.replace(tmp, path)
-    return path
+    png = io.BytesIO()
+    save_image((images + 1) / 2, png, nrow=rows[0].shape[0], padding=2, pad_value=1.0, format="png")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path.parent}: {describe_os_error(exc)}") from exc
+    return atomic_write(path, png.getvalue(), sync=False)
 
 
 def _svg_chart(rows: list[dict[str, str]], keys: list[str], *, width: int = 640, height: int = 220) -> str:
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-    points = {k: [(float(r["step"]), float(r[k])) for r in rows if r.get(k) not in (None, "")] for k in keys}
+    points = {k: [(float(r["step"]), float(r[k])) for r in rows if _is_number(r.get(k))] for k in keys}
     values = [v for series in points.values() for _, v in series]
     steps = [s for series in points.values() for s, _ in series]
     if not values:
@@ -119,8 +168,4 @@ figure{{margin:1em 0}} table{{border-collapse:collapse}} th,td{{padding:2px 8px;
 <h2>Configuration</h2><pre>{html.escape(json.dumps(spec.to_json(), indent=2))}</pre>
 </body></html>
 """
-    path = run_dir / "index.html"
-    tmp = path.with_name(".index.html")
-    tmp.write_text(page)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(run_dir / "index.html", page, sync=False)
