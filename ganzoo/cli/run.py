@@ -90,6 +90,7 @@ def _recipe_command(recipe) -> click.Command:
         click.Option(["--out"], default="runs", show_default=True, type=click.Path(file_okay=False),
                      help="runs are written to OUT/RECIPE/NAME"),
         click.Option(["--name"], help="the run's folder name (default: the date and time)"),
+        click.Option(["--overwrite"], is_flag=True, help="replace the run already in OUT/RECIPE/NAME"),
         click.Option(["--seed"], type=int),
         click.Option(["--device"], help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps"),
         click.Option(["--deterministic"], is_flag=True, default=None, help="deterministic algorithms"),
@@ -111,7 +112,8 @@ def _recipe_command(recipe) -> click.Command:
             return
         from ganzoo.train.run import new_run_dir
 
-        _train(spec, new_run_dir(kwargs["out"], recipe.name, kwargs["name"]), quiet=kwargs["quiet"])
+        _train(spec, new_run_dir(kwargs["out"], recipe.name, kwargs["name"]), quiet=kwargs["quiet"],
+               overwrite=kwargs["overwrite"])
 
     return click.Command(recipe.name, params=params, callback=callback,
                          help=f"{recipe.summary}. Paper: {recipe.paper}")
@@ -166,10 +168,13 @@ def _parameter_counts(spec) -> dict[str, int]:
     return {name: sum(p.numel() for p in net.parameters()) for name, net in nets.items()}
 
 
-def _train(spec, run_dir: Path, *, quiet: bool) -> None:
+def _train(spec, run_dir: Path, *, quiet: bool, overwrite: bool = False) -> None:
     from ganzoo.train.run import fit, load_spec
 
     def announce(trainer) -> None:
+        if spec is None and trainer.start_step == 0:
+            click.echo(f"{run_dir} has no checkpoint yet: starting it over ({trainer.total_steps} steps)")
+            return
         if spec is None:
             click.echo(f"resuming {run_dir} at step {trainer.start_step} of {trainer.total_steps}")
             return
@@ -179,8 +184,8 @@ def _train(spec, run_dir: Path, *, quiet: bool) -> None:
         for note in spec.notes:
             click.echo(f"note: {note}")
 
-    run = fit(load_spec(run_dir) if spec is None else spec, run_dir, resume=spec is None, progress=not quiet,
-              announce=announce)
+    run = fit(load_spec(run_dir) if spec is None else spec, run_dir, resume=spec is None, overwrite=overwrite,
+              progress=not quiet, announce=announce)
     click.echo(f"samples: {run_dir / 'samples'}  (overview: {run_dir / 'index.html'})")
     click.echo(f"checkpoint: {run_dir / 'checkpoints'}")
     if "trained" in run.scores and "untrained" in run.scores:

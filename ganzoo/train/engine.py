@@ -25,6 +25,7 @@ from torch.utils.data import Sampler
 
 from ganzoo.data.loader import make_loader
 from ganzoo.errors import GanzooError, Interrupted
+from ganzoo.fsutil import atomic_write
 from ganzoo.train import build, checkpoint, report
 from ganzoo.train.config import get_recipe, steps_for_epochs
 from ganzoo.train.events import Events
@@ -34,7 +35,13 @@ from ganzoo.train.spec import RunSpec
 
 
 class TrainingDiverged(GanzooError):
-    """A loss became NaN or infinite; the last good checkpoint is kept."""
+    """A loss became NaN, infinite or exploded, or a network's weights did; the last good checkpoint is kept."""
+
+
+#: A logged loss this many times larger (in magnitude) than its first logged value, or than 1 if that
+#: was smaller, means the run has blown up even where every number is still finite (``--lr 1e9`` drives
+#: losses to about 1e19 with the batch-norm statistics at inf).
+LOSS_GROWTH_LIMIT = 1e6
 
 
 class TrainingInterrupted(Interrupted):
@@ -165,8 +172,9 @@ class Trainer:
         self.checkpoints = self.run_dir / "checkpoints"
         checkpoint.clean_staging(self.checkpoints)
         self.metrics = report.MetricsLog(self.run_dir / "metrics.csv")
-        self._sums: dict[str, Tensor] = {}
+        self._sums: dict[str, Tensor] = {}  # losses summed on the device since the last metrics row
         self._count = 0
+        self._first: dict[str, float] = {}  # each loss's first logged mean: the scale growth is judged by
 
     @property
     def scores(self) -> dict[str, Any]:
@@ -205,6 +213,7 @@ class Trainer:
     def save_checkpoint(self, step: int) -> Path:
         if self._sums:
             self._means(step)  # never checkpoint after a loss went non-finite
+        self._check_networks(step)
         state = {
             "step": step,
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
@@ -212,26 +221,40 @@ class Trainer:
             "step_state": self.step.state_dict(),
             "rng": checkpoint.rng_state(),
             "scores": {k: v for k, v in self.scores.items() if k == "untrained"},
+            # the running means of the metrics row in progress: a resumed run logs the same row
+            "log": {"sums": {k: v.detach().cpu() for k, v in self._sums.items()}, "count": self._count,
+                    "first": dict(self._first)},
         }
         path = checkpoint.save_checkpoint(self.checkpoints, step, self.nets, state, keep=self.spec.train.keep_checkpoints)
         self.events.notify("ganzoo_checkpoint", run=self.run, step=step, path=path)
         return path
 
     def resume(self) -> int:
-        """Load the latest checkpoint; return the step it was taken at."""
+        """Load the latest complete checkpoint and return its step; with none yet (the run stopped
+        before its first), start over from step 0."""
         latest = checkpoint.latest_checkpoint(self.checkpoints)
         if latest is None:
-            raise GanzooError(f"{self.run_dir} has no checkpoint to resume from")
+            self.metrics.truncate_after(0)
+            return 0
         checkpoint.load_networks(latest, self.nets)
         state = checkpoint.load_state(latest)
-        for name, opt in self.optimizers.items():
-            opt.load_state_dict(state["optimizers"][name])
-        for name, sched in self.schedulers.items():
-            sched.load_state_dict(state["schedulers"][name])
-        self.step.load_state_dict(state["step_state"])
-        checkpoint.set_rng_state(state["rng"])
+        try:
+            for name, opt in self.optimizers.items():
+                opt.load_state_dict(state["optimizers"][name])
+            for name, sched in self.schedulers.items():
+                sched.load_state_dict(state["schedulers"][name])
+            self.step.load_state_dict(state["step_state"])
+            checkpoint.set_rng_state(state["rng"])
+            start = int(state["step"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
+            raise checkpoint.CheckpointError(
+                f"{latest / checkpoint.STATE_FILE} does not fit this run ({checkpoint._short(exc)}); delete the "
+                f"folder {latest} to resume from the checkpoint before it") from exc
         self.scores.update(state.get("scores", {}))
-        self.start_step = int(state["step"])
+        log = state.get("log", {})
+        self._sums = {k: v.to(self.device) for k, v in log.get("sums", {}).items()}
+        self._count, self._first = int(log.get("count", 0)), dict(log.get("first", {}))
+        self.start_step = start
         self.metrics.truncate_after(self.start_step)
         return self.start_step
 
@@ -256,7 +279,7 @@ class Trainer:
     def run_training(self) -> Run:
         """Train to the end (from ``start_step``); returns the :class:`Run` also summarised in scores.json."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "config.json").write_text(json.dumps(self.spec.to_json(), indent=2) + "\n")
+        atomic_write(self.run_dir / "config.json", json.dumps(self.spec.to_json(), indent=2) + "\n")
         self.events.start()
         status, error = "failed", None
         try:
@@ -320,7 +343,7 @@ class Trainer:
             self.events.notify("ganzoo_evaluation", run=self.run, step=self.total_steps, scores=dict(self.scores))
         summary = {"steps": self.total_steps, "run_dir": str(self.run_dir), "scores": self.scores,
                    "samples": str(self.run_dir / "samples")}
-        (self.run_dir / "scores.json").write_text(json.dumps(summary, indent=2))
+        atomic_write(self.run_dir / "scores.json", json.dumps(summary, indent=2) + "\n")
         report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
 
     def _accumulate(self, logs: dict[str, Tensor]) -> None:
@@ -330,14 +353,31 @@ class Trainer:
         self._count += 1
 
     def _means(self, step: int) -> dict[str, float]:
-        """The summed losses as means (one synchronisation), checked to be finite."""
+        """The summed losses as means (one synchronisation), checked to be finite and not exploding."""
         means = {k: float(v) / self._count for k, v in self._sums.items()}
         for key, value in means.items():
             if not math.isfinite(value):
-                latest = checkpoint.latest_checkpoint(self.checkpoints)
-                kept = f"the last good checkpoint is {latest}" if latest else "no checkpoint was written yet"
-                raise TrainingDiverged(f"loss {key} became {value} by step {step}; stopped, {kept} (try a lower --lr)")
+                self._diverged(f"loss {key} became {value} by step {step}")
+            first = self._first.setdefault(key, value)
+            if abs(value) > LOSS_GROWTH_LIMIT * max(abs(first), 1.0):
+                self._diverged(f"loss {key} grew from {first:.4g} to {value:.4g} by step {step}")
         return means
+
+    def _check_networks(self, step: int) -> None:
+        """Refuse to checkpoint weights or buffers (batch-norm statistics) that are no longer finite."""
+        for name, net in self.nets.items():
+            tensors = {k: t for k, t in net.state_dict().items() if t.is_floating_point()}
+            if not tensors:
+                continue
+            finite = torch.stack([torch.isfinite(t).all() for t in tensors.values()])
+            if not bool(finite.all()):
+                bad = next(k for k, ok in zip(tensors, finite.tolist()) if not ok)
+                self._diverged(f"network {name} has non-finite values in {bad} at step {step}")
+
+    def _diverged(self, what: str) -> None:
+        latest = checkpoint.latest_checkpoint(self.checkpoints)
+        kept = f"the last good checkpoint is {latest}" if latest else "no checkpoint was written yet"
+        raise TrainingDiverged(f"{what}; stopped, {kept} (try a lower --lr)")
 
     def _flush(self, step: int) -> None:
         """Log a row of the means since the last one."""

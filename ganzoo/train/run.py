@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, UsageError
 from ganzoo.train.spec import RunSpec, from_json
 
 
@@ -72,19 +72,52 @@ def load_spec(run_dir: str | Path) -> RunSpec:
     return from_json(_read_json(path), where=str(path))
 
 
+LOCK_FILE = ".lock"  # held (an OS lock) by the process training in the folder
+
+
 def new_run_dir(out: str | Path, recipe: str, name: str | None) -> Path:
-    """``OUT/RECIPE/NAME`` (NAME defaults to the date and time), refusing a folder that holds a run."""
-    run_dir = Path(out) / recipe / (name or time.strftime("%Y%m%d-%H%M%S"))
-    if (run_dir / "config.json").exists():
-        raise GanzooError(f"{run_dir} already holds a run; choose another name, or resume it")
-    return run_dir
+    """``OUT/RECIPE/NAME``; NAME defaults to the date and time. Whether the folder is free is decided
+    under its lock, when training starts (:func:`fit`)."""
+    return Path(out) / recipe / (name or time.strftime("%Y%m%d-%H%M%S"))
+
+
+def _claim(run_dir: Path, *, overwrite: bool) -> None:
+    """Make sure a new run may start in ``run_dir`` (called under its lock): an empty folder, or
+    ``overwrite``, which clears what an earlier run left there."""
+    if not (run_dir / "config.json").exists():
+        return
+    if overwrite:
+        _clear(run_dir)
+        return
+    from ganzoo.train.checkpoint import latest_checkpoint
+
+    if latest_checkpoint(run_dir / "checkpoints") is None:
+        raise UsageError(f"{run_dir} holds a run that stopped before its first checkpoint; start it over with "
+                         f"`ganzoo run --resume {run_dir}` or --overwrite, or choose another --name")
+    raise UsageError(f"{run_dir} already holds a run; continue it with `ganzoo run --resume {run_dir}`, "
+                     "choose another --name, or replace it with --overwrite")
+
+
+def _clear(run_dir: Path) -> None:
+    """Remove everything an earlier run wrote in ``run_dir`` (not the lock): each entry is first moved
+    into one hidden folder, so a kill midway leaves no half run behind, only that folder."""
+    import os
+    import shutil
+
+    trash = run_dir / f".overwritten-{os.getpid()}"
+    trash.mkdir(exist_ok=True)
+    for entry in run_dir.iterdir():
+        if entry.name != LOCK_FILE and entry != trash:
+            os.replace(entry, trash / entry.name)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def train(recipe: str, *, data: str | None = None, gen: str | None = None, disc: str | None = None,
           loss: str | None = None, data_mode: str | None = None, aux: Mapping[str, str] | None = None,
           steps: int | None = None, epochs: int | None = None, out: str | Path = "runs", name: str | None = None,
           config: Mapping[str, Any] | None = None, sets: Mapping[str, Any] | None = None,
-          slots: Mapping[str, str] | None = None, progress: bool = True, **settings: Any) -> Run:
+          slots: Mapping[str, str] | None = None, overwrite: bool = False, progress: bool = True,
+          **settings: Any) -> Run:
     """Train a recipe, exactly as ``ganzoo run`` does, and return the :class:`Run`.
 
     Args:
@@ -95,6 +128,7 @@ def train(recipe: str, *, data: str | None = None, gen: str | None = None, disc:
         aux: losses filling auxiliary roles (``{"l1": "l1"}``).
         steps, epochs: how long to train (default: the recipe's schedule).
         out, name: the run folder is ``OUT/RECIPE/NAME``.
+        overwrite: replace a run already in that folder (otherwise that is an error).
         config: a (partial) run specification in JSON form, such as a run's config.json.
         sets: settings with dotted names (``{"gen.ngf": 32, "cycle": 5}``).
         progress: show a progress bar.
@@ -104,7 +138,7 @@ def train(recipe: str, *, data: str | None = None, gen: str | None = None, disc:
 
     spec = build_spec(recipe, data=data, slots={"gen": gen, "disc": disc, "loss": loss, **(slots or {})},
                       data_mode=data_mode, aux=aux, config=config, sets=sets, steps=steps, epochs=epochs, **settings)
-    return fit(spec, new_run_dir(out, spec.recipe, name), progress=progress)
+    return fit(spec, new_run_dir(out, spec.recipe, name), overwrite=overwrite, progress=progress)
 
 
 def resume(run_dir: str | Path, *, progress: bool = True) -> Run:
@@ -112,18 +146,24 @@ def resume(run_dir: str | Path, *, progress: bool = True) -> Run:
     return fit(load_spec(run_dir), Path(run_dir), resume=True, progress=progress)
 
 
-def fit(spec: RunSpec, run_dir: Path, *, resume: bool = False, progress: bool = True,
+def fit(spec: RunSpec, run_dir: Path, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
         announce: Callable[[Any], None] | None = None) -> Run:
     """Train (or resume) one run: what :func:`train`, :func:`resume` and ``ganzoo run`` all call.
 
-    ``announce`` gets the engine once it is set up (and resumed), before the first step: the command
-    line prints what it is about to do from it.
+    The folder is checked to be writable before anything is built, and locked while the run trains in
+    it: a second process gets a one-line error naming the holder. ``announce`` gets the engine once it
+    is set up (and resumed), before the first step: the command line prints what it is about to do from it.
     """
+    from ganzoo.fsutil import ensure_writable_dir, exclusive_lock
     from ganzoo.train.engine import Trainer
 
-    trainer = Trainer(spec, Path(run_dir), progress=progress)
-    if resume:
-        trainer.resume()
-    if announce is not None:
-        announce(trainer)
-    return trainer.run_training()
+    run_dir = ensure_writable_dir(Path(run_dir), what="run folder")
+    with exclusive_lock(run_dir / LOCK_FILE, what=f"the run folder {run_dir}"):
+        if not resume:
+            _claim(run_dir, overwrite=overwrite)
+        trainer = Trainer(spec, run_dir, progress=progress)
+        if resume:
+            trainer.resume()
+        if announce is not None:
+            announce(trainer)
+        return trainer.run_training()

@@ -38,7 +38,7 @@ def test_run_prints_where_samples_are_and_the_toy_scores(pix2pix_run):
 def test_same_name_twice_is_refused(pix2pix_run):
     run_dir, _ = pix2pix_run
     result = invoke("run", "pix2pix", *TINY, "--out", run_dir.parent.parent, "--name", "tiny")
-    assert result.exit_code == 1 and "already holds a run" in result.output
+    assert result.exit_code == 2 and "already holds a run" in result.output
 
 
 def test_dry_run_prints_config_and_parameter_counts():
