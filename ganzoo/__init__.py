@@ -46,6 +46,7 @@ _LAZY = {
     "Slot": "ganzoo.recipe",
     "Network": "ganzoo.recipe",
     "AuxLoss": "ganzoo.recipe",
+    "Value": "ganzoo.recipe",
     "Step": "ganzoo.step",
     "AuxTerm": "ganzoo.step",
     "ImagePool": "ganzoo.train.pool",

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ganzoo.cli import cli
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, UsageError, first_line
 
 #: The flags of the first-party slot roles; any other slot of a recipe gets ``--ROLE``.
 SLOT_FLAGS = {"generator": "--gen", "discriminator": "--disc", "loss": "--loss"}
@@ -76,11 +76,12 @@ def _recipe_command(recipe) -> click.Command:
                      help=f"a folder, a toy set, a known data set or hf-hub:ORG/NAME (default {recipe.toy.get('data')})"),
         click.Option(["--aux"], multiple=True, metavar="ROLE=LOSS|WEIGHT",
                      help=f"the loss filling an auxiliary role, or its weight: {aux or 'none'}"),
-        click.Option(["--epochs"], type=click.IntRange(min=1), help="train this many epochs"),
-        click.Option(["--steps"], type=click.IntRange(min=1), help="train this many steps (iterations)"),
-        click.Option(["--batch-size"], type=click.IntRange(min=1)),
-        click.Option(["--image-size"], type=click.IntRange(min=8)),
-        click.Option(["--lr"], type=click.FloatRange(min=0, min_open=True), help="every optimizer group's learning rate"),
+        # Values are checked with the run's specification (one place for each range, one line when refused).
+        click.Option(["--epochs"], metavar="N", help="train this many epochs"),
+        click.Option(["--steps"], metavar="N", help="train this many steps (iterations)"),
+        click.Option(["--batch-size"], metavar="N"),
+        click.Option(["--image-size"], metavar="N"),
+        click.Option(["--lr"], metavar="LR", help="every optimizer group's learning rate"),
         click.Option(["--set", "sets"], multiple=True, metavar="KEY=VALUE",
                      help="any setting (lr_policy=cosine, cycle=5, l1.criterion=l2) or component option "
                           "(gen.ngf=32, disc.n_layers=4, loss.gp_weight=10, data.preprocess=crop); repeatable"),
@@ -91,7 +92,7 @@ def _recipe_command(recipe) -> click.Command:
                      help="runs are written to OUT/RECIPE/NAME"),
         click.Option(["--name"], help="the run's folder name (default: the date and time)"),
         click.Option(["--overwrite"], is_flag=True, help="replace the run already in OUT/RECIPE/NAME"),
-        click.Option(["--seed"], type=int),
+        click.Option(["--seed"], metavar="N"),
         click.Option(["--device"], help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps"),
         click.Option(["--deterministic"], is_flag=True, default=None, help="deterministic algorithms"),
         click.Option(["--resume", "resume_dir"], type=click.Path(exists=True, file_okay=False),
@@ -135,30 +136,41 @@ def _parse_aux(items: tuple[str, ...]) -> tuple[dict[str, str], dict[str, float]
     return losses, weights
 
 
-def _build(recipe, kwargs: dict[str, Any]):
-    from ganzoo.train.config import build_spec, parse_sets
+#: The options that are settings of the spec, given as text and checked as ``--set`` values are.
+SETTING_OPTIONS = ("steps", "epochs", "batch_size", "image_size", "lr", "seed", "device")
 
-    config = None
-    if kwargs["config_file"]:
-        path = Path(kwargs["config_file"])
-        try:
-            config = json.loads(path.read_text())
-        except ValueError as exc:
-            raise GanzooError(f"{path} is not valid JSON: {exc}") from exc
-        if isinstance(config, dict) and config.get("format") == "ganzoo-bundle":  # a model bundle: repeat its training
-            config = (config.get("training") or {}).get("config")
-            if not config:
-                raise GanzooError(f"{path} is a model bundle without a training configuration (a converted model)")
+
+def _build(recipe, kwargs: dict[str, Any]):
+    from ganzoo.train.config import build_spec, parse_sets, parse_value
+
+    config = _read_config(Path(kwargs["config_file"])) if kwargs["config_file"] else None
     aux_losses, aux_weights = _parse_aux(kwargs["aux"])
     sets = {**aux_weights, **parse_sets(list(kwargs["sets"]))}
     if kwargs["deterministic"]:
         sets["deterministic"] = True
     if kwargs["loggers"]:
         sets["loggers"] = list(kwargs["loggers"])
+    settings = {k: parse_value(kwargs[k]) for k in SETTING_OPTIONS if kwargs[k] is not None}
     return build_spec(recipe.name, data=kwargs["data"], slots={role: kwargs[role] for role in recipe.slots},
-                      data_mode=kwargs["data_mode"], aux=aux_losses, config=config, sets=sets,
-                      steps=kwargs["steps"], epochs=kwargs["epochs"], batch_size=kwargs["batch_size"],
-                      image_size=kwargs["image_size"], lr=kwargs["lr"], seed=kwargs["seed"], device=kwargs["device"])
+                      data_mode=kwargs["data_mode"], aux=aux_losses, config=config, sets=sets, **settings)
+
+
+def _read_config(path: Path) -> Any:
+    from ganzoo.train.spec import json_kind
+
+    """A ``--config`` file: a run specification in JSON (whole or in part), or a model bundle's (whose
+    training configuration it repeats). Its shape and values are checked with the rest of the spec."""
+    try:
+        config = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--config {path} is not valid JSON: {first_line(exc)}") from exc
+    if not isinstance(config, dict):
+        raise UsageError(f"--config {path} holds {json_kind(config)}, not a run configuration (a JSON object)")
+    if config.get("format") == "ganzoo-bundle":  # a model bundle: repeat its training
+        config = (config.get("training") or {}).get("config")
+        if not config:
+            raise UsageError(f"--config {path} is a model bundle without a training configuration (a converted model)")
+    return config
 
 
 def _parameter_counts(spec) -> dict[str, int]:

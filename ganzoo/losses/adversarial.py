@@ -27,6 +27,8 @@ from torch import Tensor, nn
 
 from ganzoo.errors import GanzooError, InvalidOptionError
 from ganzoo.nn.contract import as_logit_list
+from ganzoo.nn.layers import check_option
+from ganzoo.recipe import Value
 
 #: What a discriminator returns: one logit map, or one per scale.
 Logits = Union[Tensor, Sequence[Tensor]]
@@ -83,10 +85,15 @@ def _sum(losses: Any) -> Tensor:
 class _LabelLoss(AdversarialLoss):
     """A loss of the predictions against constant real/fake labels (BCE, least squares)."""
 
+    #: What a label may be (a finite number; BCE's are probabilities).
+    label_value: ClassVar[Value] = Value(float)
+
     def __init__(self, *, real_label: float = 1.0, fake_label: float = 0.0) -> None:
         super().__init__()
-        self.register_buffer("real_label", torch.tensor(float(real_label)), persistent=False)
-        self.register_buffer("fake_label", torch.tensor(float(fake_label)), persistent=False)
+        real_label = check_option("real_label", real_label, self.label_value)
+        fake_label = check_option("fake_label", fake_label, self.label_value)
+        self.register_buffer("real_label", torch.tensor(real_label), persistent=False)
+        self.register_buffer("fake_label", torch.tensor(fake_label), persistent=False)
 
     def criterion(self, prediction: Tensor, target: Tensor) -> Tensor:
         raise NotImplementedError
@@ -110,6 +117,8 @@ class BCELoss(_LabelLoss):
         real_label: target for real samples (below 1 for one-sided label smoothing).
         fake_label: target for fake samples.
     """
+
+    label_value: ClassVar[Value] = Value(float, min=0, max=1)
 
     def criterion(self, prediction: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(prediction, target)
@@ -143,6 +152,8 @@ class WGANGPLoss(AdversarialLoss):
 
     def __init__(self, *, gp_weight: float = 10.0, constant: float = 1.0, interpolation: str = "mixed") -> None:
         super().__init__()
+        gp_weight = check_option("gp_weight", gp_weight, Value(float, min=0))
+        constant = check_option("constant", constant, Value(float, min=0, min_open=True))
         if interpolation not in ("mixed", "real", "fake"):
             raise InvalidOptionError(f"unknown interpolation {interpolation!r}; valid: mixed, real, fake")
         self.gp_weight, self.constant, self.interpolation = gp_weight, constant, interpolation

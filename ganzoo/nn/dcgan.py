@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo.errors import InvalidOptionError
-from ganzoo.nn.layers import activations_after, conv_bias, norm_layer
+from ganzoo.nn.layers import activations_after, check_option, conv_bias, norm_layer
 
 IMAGE_SIZES: tuple[int, ...] = (32, 64, 128)
 
@@ -39,6 +39,8 @@ class DCGANGenerator(nn.Module):
     def __init__(self, *, nz: int = 100, ngf: int = 64, out_channels: int = 3, image_size: int = 64,
                  norm: str = "batch") -> None:
         super().__init__()
+        for name, value in {"nz": nz, "ngf": ngf, "out_channels": out_channels}.items():
+            check_option(name, value)
         self.nz, self.out_channels, self.image_size = nz, out_channels, image_size
         levels = _levels(image_size)
         make_norm, bias = norm_layer(norm), conv_bias(norm)
@@ -88,6 +90,8 @@ class DCGANDiscriminator(nn.Module):
     def __init__(self, *, in_channels: int = 3, ndf: int = 64, image_size: int = 64,
                  norm: str = "batch") -> None:
         super().__init__()
+        check_option("in_channels", in_channels)
+        check_option("ndf", ndf)
         self.in_channels, self.image_size, self.min_size = in_channels, image_size, image_size
         levels = _levels(image_size)
         make_norm, bias = norm_layer(norm), conv_bias(norm)

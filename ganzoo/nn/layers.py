@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
+
+from ganzoo.recipe import Value
 from torch.nn.utils import parametrize
 from torch.nn.utils.spectral_norm import SpectralNorm as _HookSpectralNorm
 
@@ -26,6 +28,21 @@ InitType = Literal["normal", "xavier", "kaiming", "orthogonal"]
 NORMS: tuple[str, ...] = ("batch", "instance", "none")
 PADDINGS: tuple[str, ...] = ("reflect", "replicate", "zero")
 INIT_TYPES: tuple[str, ...] = ("normal", "xavier", "kaiming", "orthogonal")
+
+
+#: A width, depth or channel count: zero builds empty tensors that fail far from the cause.
+COUNT = Value(int, min=1)
+
+
+def check_option(name: str, value: Any, allowed: Value = COUNT) -> Any:
+    """Refuse an option value before any layer is built (``ngf=0``, ``ndf="abc"``), as an
+    :class:`~ganzoo.errors.InvalidOptionError` naming the option, its value and what is allowed."""
+    from ganzoo.errors import InvalidOptionError, UsageError
+
+    try:
+        return allowed.check(name, value)
+    except UsageError as exc:
+        raise InvalidOptionError(str(exc)) from exc
 
 
 def _check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:

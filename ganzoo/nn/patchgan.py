@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from torch import Tensor, nn
 
-from ganzoo.nn.layers import activations_after, conv_bias, norm_layer, weight_of
+from ganzoo.nn.layers import activations_after, check_option, conv_bias, norm_layer, weight_of
 
 
 class PatchDiscriminator(nn.Module):
@@ -30,8 +30,8 @@ class PatchDiscriminator(nn.Module):
     def __init__(self, *, in_channels: int = 3, ndf: int = 64, n_layers: int = 3,
                  norm: str = "instance") -> None:
         super().__init__()
-        if n_layers < 1:
-            raise ValueError(f"n_layers must be >= 1, got {n_layers}")
+        for name, value in {"in_channels": in_channels, "ndf": ndf, "n_layers": n_layers}.items():
+            check_option(name, value)
         self.in_channels = in_channels
         # The smallest side that leaves at least one patch (measured for n_layers 1 to 5, every norm).
         self.min_size = 3 * 2 ** n_layers
@@ -91,6 +91,8 @@ class PixelDiscriminator(nn.Module):
 
     def __init__(self, *, in_channels: int = 3, ndf: int = 64, norm: str = "instance") -> None:
         super().__init__()
+        check_option("in_channels", in_channels)
+        check_option("ndf", ndf)
         self.in_channels = in_channels
         make_norm, bias = norm_layer(norm), conv_bias(norm)
         self.net = nn.Sequential(

@@ -14,7 +14,8 @@ from typing import Any, Mapping, Sequence
 from torch import Tensor, nn
 
 from ganzoo.nn.contract import check_encoder_layers
-from ganzoo.nn.layers import conv_bias, norm_layer, padding_layer, run_to_taps, weight_of
+from ganzoo.nn.layers import check_option, conv_bias, norm_layer, padding_layer, run_to_taps, weight_of
+from ganzoo.recipe import Value
 
 
 class ResnetBlock(nn.Module):
@@ -73,8 +74,9 @@ class ResnetGenerator(nn.Module):
     def __init__(self, *, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_blocks: int = 9,
                  norm: str = "instance", dropout: bool = False, padding: str = "reflect") -> None:
         super().__init__()
-        if n_blocks < 0:
-            raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
+        for name, value in {"in_channels": in_channels, "out_channels": out_channels, "ngf": ngf}.items():
+            check_option(name, value)
+        check_option("n_blocks", n_blocks, Value(int, min=0))
         self.in_channels, self.out_channels = in_channels, out_channels
         make_norm, bias = norm_layer(norm), conv_bias(norm)
         taps: dict[int, str] = {}  # index in self.model -> the tap name of its output

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from ganzoo.errors import GanzooError, UnknownComponentError
 from ganzoo.nn.contract import check_encoder_layers
-from ganzoo.nn.layers import conv_bias, norm_layer
+from ganzoo.nn.layers import check_option, conv_bias, norm_layer
 
 
 def create_timm_model(model: str, *, pretrained: bool, **kwargs: Any) -> nn.Module:
@@ -85,6 +85,8 @@ class TimmUnetGenerator(nn.Module):
     def __init__(self, model: str, *, in_channels: int = 3, out_channels: int = 3, ngf: int = 32,
                  norm: str = "batch", pretrained: bool = False) -> None:
         super().__init__()
+        for name, value in {"in_channels": in_channels, "out_channels": out_channels, "ngf": ngf}.items():
+            check_option(name, value)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.encoder = create_timm_model(model, pretrained=pretrained, features_only=True,
                                          in_chans=in_channels)
@@ -165,6 +167,7 @@ class TimmDiscriminator(nn.Module):
 
     def __init__(self, model: str, *, in_channels: int = 3, pretrained: bool = False) -> None:
         super().__init__()
+        check_option("in_channels", in_channels)
         self.in_channels = in_channels
         self.body = create_timm_model(model, pretrained=pretrained, num_classes=1, in_chans=in_channels)
         self.input_norm = _ImageNetInput(self.body.pretrained_cfg, in_channels) if pretrained else nn.Identity()

@@ -13,7 +13,8 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo.nn.contract import check_encoder_layers
-from ganzoo.nn.layers import conv_bias, norm_layer, run_to_taps, weight_of
+from ganzoo.nn.layers import check_option, conv_bias, norm_layer, run_to_taps, weight_of
+from ganzoo.recipe import Value
 
 
 class UnetSkipBlock(nn.Module):
@@ -83,8 +84,9 @@ class UnetGenerator(nn.Module):
     def __init__(self, *, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, num_downs: int = 8,
                  norm: str = "batch", dropout: bool = False) -> None:
         super().__init__()
-        if num_downs < 5:
-            raise ValueError(f"num_downs must be >= 5, got {num_downs}")
+        for name, value in {"in_channels": in_channels, "out_channels": out_channels, "ngf": ngf}.items():
+            check_option(name, value)
+        check_option("num_downs", num_downs, Value(int, min=5))
         self.in_channels, self.out_channels = in_channels, out_channels
         #: Each level halves the side, so it must divide by 2**num_downs, and that is also the smallest
         #: side (the innermost level then works on 1x1 maps).

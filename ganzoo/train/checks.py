@@ -10,10 +10,13 @@ training, never a traceback at step 1.
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
+import warnings
 from typing import Any, Mapping
 
-from ganzoo.errors import GanzooError, InvalidOptionError
-from ganzoo.recipe import Recipe, Slot
+from ganzoo.errors import GanzooError, InvalidOptionError, UsageError, first_line
+from ganzoo.recipe import SLOT_ALIASES, Recipe, Slot
 from ganzoo.train.spec import ComponentSpec, DataSpec
 
 
@@ -48,11 +51,11 @@ def contract_value(entry: Any, key: str) -> Any:
 def check_fits(recipe: Recipe, role: str, slot: Slot, entry: Any, name: str) -> None:
     """Refuse a component the slot does not take, naming what it needs."""
     if slot.choices and entry.name not in slot.choices:
-        raise GanzooError(f"{recipe.name}'s {role} slot takes {', '.join(slot.choices)}, not {name!r}")
+        raise UsageError(f"{recipe.name}'s {role} slot takes {', '.join(slot.choices)}, not {name!r}")
     for key, wanted in slot.requires.items():
         found = contract_value(entry, key)
         if found != wanted:
-            raise GanzooError(f"{slot.kind} {name!r} has {key} {found!r}; {recipe.name}'s {role} slot needs "
+            raise UsageError(f"{slot.kind} {name!r} has {key} {found!r}; {recipe.name}'s {role} slot needs "
                               f"{key} {wanted!r}: {', '.join(fitting(slot))}")
 
 
@@ -111,8 +114,27 @@ def resolve_components(draft: Any, *, data: DataSpec, notes: list[str]) -> dict[
     for role, (entry, fixed) in entries.items():
         kind = recipe.slots[role].kind
         if kind in ("generator", "discriminator") and not fixed:
-            probe_network(kind, entry, components[role], data=data, in_channels=contexts[kind]["in_channels"])
+            probe_network(kind, entry, components[role], data=data, in_channels=contexts[kind]["in_channels"],
+                          prefix=option_prefix(role), user=draft.user_options[role])
     return components
+
+
+def option_prefix(role: str) -> str:
+    """What users type before a slot's options: ``gen`` for the generator, the role for other slots."""
+    return next((alias for alias, r in SLOT_ALIASES.items() if r == role), role)
+
+
+def blame(exc: BaseException, *, prefix: str, options: Mapping[str, Any], user: Mapping[str, Any],
+          what: str) -> UsageError:
+    """A component's refusal of its options as a one-line usage error naming the option(s) at fault: those
+    its message names (the user's first), else the user's, else all of them."""
+    message = first_line(exc)
+    named = [k for k in options if re.search(rf"\b{re.escape(k)}\b", message)]
+    culprits = sorted(named, key=lambda k: k not in user) or list(user) or list(options)
+    keys = ", ".join(f"{prefix}.{k}={json.dumps(options.get(k, user.get(k)), default=repr)}" for k in culprits)
+    if culprits and message.startswith(f"{culprits[0]}="):  # the component already said KEY=VALUE: once is enough
+        message = message.partition(": ")[2] or message
+    return UsageError(f"{keys}: {what}: {message}" if keys else f"{what}: {message}")
 
 
 def _check_losses(recipe: Recipe, draft: Any, components: dict[str, ComponentSpec],
@@ -124,18 +146,21 @@ def _check_losses(recipe: Recipe, draft: Any, components: dict[str, ComponentSpe
     for role, (entry, _) in list(entries.items()):
         if recipe.slots[role].kind != "loss":
             continue
-        loss = entry.build(None, **components[role].options)
+        loss = _build_checked(entry, None, components[role], prefix=option_prefix(role),
+                              user=draft.user_options[role], what=f"loss {components[role].name}")
         if getattr(loss, "allows_batch_norm", True):
             continue
         for disc_role, (disc_entry, fixed) in entries.items():
             if recipe.slots[disc_role].kind != "discriminator" or fixed:
                 continue
             spec = components[disc_role]
-            if not uses_batch_norm(_build_meta(disc_entry, spec)):
+            built = _build_meta(disc_entry, spec, prefix=option_prefix(disc_role), user=draft.user_options[disc_role],
+                                what=f"discriminator {spec.name}")
+            if not uses_batch_norm(built):
                 continue
             user_norm = draft.user_options[disc_role].get("norm")
             if user_norm is not None or "norm" not in disc_entry.option_names():
-                raise GanzooError(f"{entry.name} needs a critic without batch norm (its gradient penalty is per "
+                raise UsageError(f"{entry.name} needs a critic without batch norm (its gradient penalty is per "
                                   f"sample), but discriminator {spec.name!r} has batch norm"
                                   + ("; use disc.norm=instance or disc.norm=none" if user_norm else ""))
             components[disc_role] = dataclasses.replace(spec, options={**spec.options, "norm": "none"})
@@ -149,63 +174,78 @@ def resolve_aux(recipe: Recipe, role: str, name: str, options: Mapping[str, Any]
     for key, value in wanted.items():
         found = contract_value(entry, key)
         if found != value:
-            raise GanzooError(f"loss {canonical!r} has {key} {found!r}; the {role} role of {recipe.name} needs "
+            raise UsageError(f"loss {canonical!r} has {key} {found!r}; the {role} role of {recipe.name} needs "
                               f"{key} {value!r}")
-    try:  # building the loss checks its options' names and values
-        entry.build(None, **options)
-    except GanzooError:
-        raise
-    except (TypeError, ValueError) as exc:
-        raise InvalidOptionError(f"loss {canonical!r} for the {role} role: {exc}") from exc
+    # building the loss checks its options' names and values
+    _build_checked(entry, None, ComponentSpec(name=canonical, options=dict(options)), prefix=role, user=options,
+                   what=f"loss {canonical} for the {role} role")
     return canonical
 
 
-def _build_meta(entry: Any, spec: ComponentSpec) -> Any:
+def _build_checked(entry: Any, argument: str | None, spec: ComponentSpec, *, prefix: str,
+                   user: Mapping[str, Any], what: str) -> Any:
+    """Build a component; a factory refusing a value (ValueError, TypeError, RuntimeError) becomes a
+    one-line usage error naming the option (``gen.ngf=0: ...``). A probe's warnings (zero-size tensors on
+    the meta device, say) are not the user's business: the error says what is wrong."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return entry.build(argument, **spec.options)
+    except InvalidOptionError as exc:
+        if "has no option" in str(exc):  # a misspelt option: the registry's message names it and the valid ones
+            raise
+        raise blame(exc, prefix=prefix, options=spec.options, user=user, what=what) from exc
+    except GanzooError:
+        raise
+    except (ValueError, TypeError, RuntimeError, ArithmeticError) as exc:
+        raise blame(exc, prefix=prefix, options=spec.options, user=user, what=what) from exc
+
+
+def _build_meta(entry: Any, spec: ComponentSpec, *, prefix: str, user: Mapping[str, Any], what: str) -> Any:
     import torch
 
     argument = (spec.name.partition(":")[2] or None) if entry.family else None
-    try:
-        with torch.device("meta"):
-            return entry.build(argument, **spec.options)
-    except GanzooError:
-        raise
-    except Exception as exc:
-        raise InvalidOptionError(f"cannot build {spec.name} with {dict(spec.options)}: {exc}") from exc
+    with torch.device("meta"):
+        return _build_checked(entry, argument, spec, prefix=prefix, user=user, what=what)
 
 
-def probe_network(kind: str, entry: Any, spec: ComponentSpec, *, data: DataSpec, in_channels: int) -> None:
-    """Build the network on the meta device and run one forward pass at the run's sizes."""
+def probe_network(kind: str, entry: Any, spec: ComponentSpec, *, data: DataSpec, in_channels: int,
+                  prefix: str | None = None, user: Mapping[str, Any] | None = None) -> None:
+    """Build the network on the meta device and run one forward pass at the run's sizes; what does not fit
+    is a usage error naming the setting to change (``image_size=3: ...``)."""
     import torch
 
     from ganzoo.nn.contract import as_logit_list, contract_of
 
-    net = _build_meta(entry, spec)
+    net = _build_meta(entry, spec, prefix=prefix or kind, user=user or {}, what=f"{kind} {spec.name}")
     facts = contract_of(net)
     size = data.image_size
+    here = f"image_size={size}: {kind} {spec.name}"
     if facts.image_size is not None and facts.image_size != size:
-        raise GanzooError(f"{kind} {spec.name} works on {facts.image_size}x{facts.image_size} images, not {size}x{size} "
-                          f"(set image_size={facts.image_size})")
+        raise UsageError(f"{here} works on {facts.image_size}x{facts.image_size} images only "
+                         f"(set image_size={facts.image_size})")
     if facts.input_kind == "image" and size % facts.size_multiple:
         better = max(facts.size_multiple, round(size / facts.size_multiple) * facts.size_multiple)
-        raise GanzooError(f"{kind} {spec.name} needs image sides divisible by {facts.size_multiple}; "
-                          f"{size} is not (try image_size={better})")
+        raise UsageError(f"{here} needs image sides divisible by {facts.size_multiple} (try image_size={better})")
     if size < facts.min_size:
-        raise GanzooError(f"{kind} {spec.name} needs images of at least {facts.min_size}x{facts.min_size} with these "
-                          "options; lower its depth (n_layers) or raise image_size")
+        raise UsageError(f"{here} needs images of at least {facts.min_size}x{facts.min_size} with these options; "
+                         "lower its depth (n_layers) or raise image_size")
     if facts.in_channels is not None and facts.input_kind == "image" and facts.in_channels != in_channels:
-        raise GanzooError(f"{kind} {spec.name} takes {facts.in_channels} input channels; the run feeds it {in_channels}")
+        raise UsageError(f"in_channels={in_channels}: {kind} {spec.name} takes {facts.in_channels} input channels")
     with torch.device("meta"):
         x = net.noise(1) if facts.input_kind == "noise" else torch.empty(1, in_channels, size, size)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             out = net.eval()(x.to("meta"))  # shapes only: batch statistics of one sample are not the question
     except Exception as exc:
-        raise GanzooError(f"{kind} {spec.name} fails on a {tuple(x.shape)} input: {_first(exc)}") from exc
+        raise UsageError(f"{kind} {spec.name} with {_shown(spec.options)} fails on a {tuple(x.shape)} input: "
+                         f"{first_line(exc)}") from exc
     if kind == "generator":
         expected = (1, data.out_channels, size, size)
         if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
             got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-            raise GanzooError(f"generator {spec.name} makes {got} from {tuple(x.shape)}; the run needs {expected}")
+            raise UsageError(f"generator {spec.name} makes {got} from {tuple(x.shape)}; the run needs {expected}")
     else:
         try:
             as_logit_list(out)
@@ -213,7 +253,5 @@ def probe_network(kind: str, entry: Any, spec: ComponentSpec, *, data: DataSpec,
             raise GanzooError(f"discriminator {spec.name}: {exc}") from exc
 
 
-def _first(exc: BaseException) -> str:
-    from ganzoo.errors import first_line
-
-    return first_line(exc)
+def _shown(options: Mapping[str, Any]) -> str:
+    return " ".join(f"{k}={json.dumps(v, default=repr)}" for k, v in options.items()) or "no options"

@@ -24,20 +24,21 @@ import dataclasses
 import difflib
 import json
 import math
+import os
 import platform
-import types
-import typing
 from typing import Any, Mapping
 
-from ganzoo.errors import GanzooError, InvalidOptionError
-from ganzoo.recipe import SLOT_ALIASES, Recipe, Slot
+from ganzoo.errors import GanzooError, InvalidOptionError, UsageError
+from ganzoo.recipe import SLOT_ALIASES, Recipe, Slot, Value
 from ganzoo.train.spec import (AuxSpec, ComponentSpec, DataSpec, NetworkSpec, OptimizerSpec, RunSpec, TrainSpec,
-                               from_json)
+                               field_values, from_json, json_kind)
 
-#: The type of each setting of the engine and of the data, as the spec declares it.
-TRAIN_FIELDS = typing.get_type_hints(TrainSpec)
-DATA_FIELDS = {k: v for k, v in typing.get_type_hints(DataSpec).items() if k not in ("source", "mode", "toy")}
-ADAM_FIELDS = ("lr", "beta1", "beta2")
+#: The type and range of each setting of the engine, of the data, of Adam and of an auxiliary weight,
+#: as the spec declares them (one place: the spec's fields).
+TRAIN_FIELDS = field_values(TrainSpec)
+DATA_FIELDS = {k: v for k, v in field_values(DataSpec).items() if k not in ("source", "mode", "toy")}
+ADAM_FIELDS = field_values(OptimizerSpec)
+AUX_WEIGHT = field_values(AuxSpec)["weight"]
 
 
 def get_recipe(name: str) -> Recipe:
@@ -120,37 +121,6 @@ def route(recipe: Recipe, key: str) -> tuple[str, ...]:
                              f"ROLE.OPTION for an auxiliary loss, data.FIELD, or one of: {', '.join(known)}")
 
 
-def _coerce(key: str, value: Any, hint: Any) -> Any:
-    """``value`` as the type a spec field declares, or a one-line error naming the key."""
-    args = typing.get_args(hint)
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        hint = next(a for a in args if a is not type(None))
-        origin = typing.get_origin(hint)
-    if origin is tuple or hint is tuple:
-        items = value.split(",") if isinstance(value, str) else value
-        if not isinstance(items, (list, tuple)):
-            raise InvalidOptionError(f"{key}: expected a list of names, got {value!r}")
-        return tuple(str(v).strip() for v in items if str(v).strip())
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise InvalidOptionError(f"{key}: expected true or false, got {value!r}")
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-            raise InvalidOptionError(f"{key}: expected a whole number, got {value!r}")
-        return int(value)
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise InvalidOptionError(f"{key}: expected a number, got {value!r}")
-        return float(value)
-    if hint is str and not isinstance(value, str):
-        raise InvalidOptionError(f"{key}: expected a name, got {value!r}")
-    return value
-
-
 # -- the builder -----------------------------------------------------------------------------------
 
 
@@ -178,67 +148,92 @@ class _Draft:
                 (self.user_options if strict else self.soft_options)[target[1]][target[2]] = value
             elif target[0] == "aux":
                 if target[2] == "weight":
-                    self.aux_weight[target[1]] = _coerce(label, value, float)
+                    self.aux_weight[target[1]] = AUX_WEIGHT.check(label, value)
                 else:
                     self.aux_options[target[1]][target[2]] = value
             elif target[0] == "optim":
                 groups = self.recipe.groups if target[1] == "*" else [target[1]]
                 for group in groups:
-                    self.optim[group][target[2]] = _coerce(label, value, float)
+                    self.optim[group][target[2]] = ADAM_FIELDS[target[2]].check(label, value)
             elif target[0] == "train":
-                self.train[target[1]] = _coerce(label, value, TRAIN_FIELDS[target[1]])
+                self.train[target[1]] = TRAIN_FIELDS[target[1]].check(label, value)
                 other = {"steps": "epochs", "epochs": "steps"}.get(target[1])
                 if other and other not in settings:  # a run's length is one fact: the later layer's
                     self.train.pop(other, None)
             elif target[0] == "data":
-                self.data[target[1]] = _coerce(label, value, DATA_FIELDS[target[1]])
+                self.data[target[1]] = DATA_FIELDS[target[1]].check(label, value)
             else:
-                self.hparams[target[1]] = value
+                self.hparams[target[1]] = self.hparam_value(target[1]).check(label, value)
+
+    def hparam_value(self, key: str) -> Value:
+        """What the recipe allows for one of its hyper-parameters (anything, where it declares nothing)."""
+        return self.recipe.hparam_values.get(key) or Value(object)
 
 
-def spec_settings(doc: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str], str | None, dict[str, Any]]:
+def spec_settings(doc: Any) -> tuple[dict[str, str], dict[str, str], str | None, dict[str, Any]]:
     """A (full or partial) run specification in JSON form as layers for :func:`build_spec`: the slot
     picks, the auxiliary loss picks, the data source, and settings in ``--set`` form. A run's
-    config.json (of this ganzoo or of 0.1.0) and a bundle's training configuration are read the same way."""
+    config.json (of this ganzoo or of 0.1.0) and a bundle's training configuration are read the same way.
+    Its shape is checked here (a :class:`UsageError` naming the key); its values where they are applied."""
     if not isinstance(doc, Mapping):
-        raise GanzooError(f"a run configuration is a JSON object, not {type(doc).__name__}")
+        raise UsageError(f"--config: a run configuration is a JSON object, not {json_kind(doc)}")
     if "format" in doc or ("components" in doc and "hparams" in doc):
-        doc = from_json(doc).to_json()  # a whole config.json: validated, 0.1.0 upgraded
-    known = {"format", "format_version", "recipe", "components", "networks", "inference", "aux", "optimizers",
-             "hparams", "data", "train", "notes", "versions", "recipe_distribution"}
-    unknown = sorted(set(doc) - known)
+        try:  # a whole config.json: validated, 0.1.0 upgraded
+            doc = from_json(doc, where="--config").to_json()
+        except UsageError:
+            raise
+        except GanzooError as exc:
+            raise UsageError(str(exc)) from exc
+    unknown = sorted(set(doc) - CONFIG_KEYS)
     if unknown:
-        raise GanzooError(f"unknown keys in the configuration: {', '.join(unknown)} (expected {', '.join(sorted(known))})")
+        raise UsageError(f"--config: unknown keys {', '.join(unknown)} (expected {', '.join(sorted(CONFIG_KEYS))})")
     picks, aux_picks, settings = {}, {}, {}
-    for role, comp in _section(doc, "components").items():
+    for role in _section(doc, "components"):
+        comp = _section(doc["components"], role, where="components.")
         if "name" in comp:
-            picks[role] = comp["name"]
-        settings.update({f"{role}.{k}": v for k, v in _section(comp, "options").items()})
-    for role, aux in _section(doc, "aux").items():
+            picks[role] = _name(comp["name"], f"components.{role}.name")
+        settings.update({f"{role}.{k}": v for k, v in _section(comp, "options", where=f"components.{role}.").items()})
+    for role in _section(doc, "aux"):
+        aux = _section(doc["aux"], role, where="aux.")
         if "loss" in aux:
-            aux_picks[role] = aux["loss"]
+            aux_picks[role] = _name(aux["loss"], f"aux.{role}.loss")
         if "weight" in aux:
             settings[role] = aux["weight"]
-        settings.update({f"{role}.{k}": v for k, v in _section(aux, "options").items()})
-    for group, opt in _section(doc, "optimizers").items():
-        settings.update({f"optim.{group}.{k}": v for k, v in opt.items()})
+        settings.update({f"{role}.{k}": v for k, v in _section(aux, "options", where=f"aux.{role}.").items()})
+    for group in _section(doc, "optimizers"):
+        settings.update({f"optim.{group}.{k}": v for k, v in _section(doc["optimizers"], group, where="optimizers.").items()})
     settings.update(_section(doc, "hparams"))
     data = dict(_section(doc, "data"))
     source = data.pop("source", None)
+    if source is not None:
+        source = _name(source, "data.source")
     if data.pop("toy", False):
         source = None  # a toy run is repeated with the recipe's toy schedule
     mode = data.pop("mode", None)
     settings.update({f"data.{k}": v for k, v in data.items() if v is not None})
     settings.update({k: v for k, v in _section(doc, "train").items() if v is not None})
-    if mode:
-        picks["data_mode"] = mode
+    if mode is not None:
+        picks["data_mode"] = _name(mode, "data.mode")
     return picks, aux_picks, source, settings
 
 
-def _section(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+#: The keys of a run configuration (whole or in part).
+CONFIG_KEYS = frozenset({"format", "format_version", "recipe", "components", "networks", "inference", "aux",
+                         "optimizers", "hparams", "data", "train", "notes", "versions", "recipe_distribution"})
+
+
+def _section(doc: Mapping[str, Any], key: str, *, where: str = "") -> Mapping[str, Any]:
+    """A part of a configuration that must be a JSON object (absent: empty)."""
     value = doc.get(key, {})
     if not isinstance(value, Mapping):
-        raise GanzooError(f"{key!r} in the configuration must be a JSON object, not {type(value).__name__}")
+        raise UsageError(f"--config: {where}{key} must be a JSON object, not {json_kind(value)}")
+    return value
+
+
+def _name(value: Any, key: str) -> str:
+    """A name in a configuration (a component, a loss, a data source, a mode)."""
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(f"--config: {key}={json.dumps(value, default=repr)}: expected a name")
     return value
 
 
@@ -260,26 +255,30 @@ def build_spec(recipe_name: str, *, data: str | None = None, slots: Mapping[str,
         **settings: more settings (``steps=100``, ``lr=1e-3``); None values are ignored.
     """
     recipe = get_recipe(recipe_name)
-    picks, aux_picks, config_data, config_settings = spec_settings(config) if config else ({}, {}, None, {})
-    if config and config.get("recipe") not in (None, recipe.name):
-        raise GanzooError(f"the configuration is for recipe {config['recipe']!r}, not {recipe.name!r}")
+    picks, aux_picks, config_data, config_settings = spec_settings(config) if config is not None else ({}, {}, None, {})
+    if config is not None and config.get("recipe") not in (None, recipe.name):
+        raise UsageError(f"--config: the configuration is for recipe {config['recipe']!r}, not {recipe.name!r}")
+    unknown = sorted(set(picks) - {*recipe.slots, "data_mode"})
+    if unknown:
+        raise UsageError(f"--config: components.{unknown[0]}: {recipe.name} has no slot {unknown[0]!r}; its slots: "
+                         f"{', '.join(recipe.slots)}")
     for word, name in (slots or {}).items():
         if name is None:
             continue
         role = slot_role(recipe, word)
         if role is None:
-            raise GanzooError(f"{recipe.name} has no slot {word!r}; its slots: {', '.join(recipe.slots)}")
+            raise UsageError(f"{recipe.name} has no slot {word!r}; its slots: {', '.join(recipe.slots)}")
         picks[role] = name
     aux_picks.update({k: v for k, v in (aux or {}).items() if v is not None})
     for role in aux_picks:
         if role not in recipe.aux:
-            raise GanzooError(f"{recipe.name} has no auxiliary loss role {role!r}; its roles: "
+            raise UsageError(f"{recipe.name} has no auxiliary loss role {role!r}; its roles: "
                               f"{', '.join(recipe.aux) or 'none'}")
-    data = data if data is not None else config_data
+    data = _source(data) if data is not None else config_data
     toy = data is None
     source = recipe.toy.get("data") if toy else data
     if source is None:
-        raise GanzooError(f"recipe {recipe.name!r} has no toy data set; give --data")
+        raise UsageError(f"recipe {recipe.name!r} has no toy data set; give --data")
     mode = data_mode or picks.pop("data_mode", None) or recipe.data_modes[0]
     picks.pop("data_mode", None)
     _check_data_mode(recipe, mode)
@@ -300,12 +299,22 @@ def build_spec(recipe_name: str, *, data: str | None = None, slots: Mapping[str,
     return _finish(draft, source=str(source), toy=toy, mode=mode)
 
 
+def _source(data: Any) -> str:
+    """The data argument: a name or a path."""
+    if isinstance(data, os.PathLike):
+        return os.fspath(data)
+    if not isinstance(data, str) or not data.strip():
+        raise UsageError(f"data={json.dumps(data, default=repr)}: expected a folder, toy:NAME, a data set name "
+                         "or hf-hub:ORG/NAME")
+    return data
+
+
 def _check_data_mode(recipe: Recipe, mode: str) -> None:
     from ganzoo.plugins import registry
 
     registry("data_mode").get(mode)
     if mode not in recipe.data_modes:
-        raise GanzooError(f"{recipe.name} cannot train on data mode {mode!r}; it takes: {', '.join(recipe.data_modes)}")
+        raise UsageError(f"{recipe.name} cannot train on data mode {mode!r}; it takes: {', '.join(recipe.data_modes)}")
 
 
 def _finish(draft: _Draft, *, source: str, toy: bool, mode: str) -> RunSpec:
@@ -316,7 +325,8 @@ def _finish(draft: _Draft, *, source: str, toy: bool, mode: str) -> RunSpec:
     if train.steps is not None:
         train = dataclasses.replace(train, epochs=None)
     elif train.epochs is None:
-        raise GanzooError(f"{recipe.name} needs --steps or --epochs")
+        raise UsageError(f"{recipe.name} needs --steps or --epochs")
+    _check_loggers(train.loggers)
     data = DataSpec(source=source, mode=mode, toy=toy, **{"image_size": 256, **draft.data})
     if not toy and data.load_size is None:
         data = dataclasses.replace(data, load_size=int(round(data.image_size * 286 / 256)))
@@ -342,6 +352,17 @@ def _finish(draft: _Draft, *, source: str, toy: bool, mode: str) -> RunSpec:
         notes=tuple(notes),
         versions=versions(),
     )
+
+
+def _check_loggers(names: tuple[str, ...]) -> None:
+    """Each logger a run switches on must be registered (an unknown name is refused with the known ones)."""
+    from ganzoo.plugins import registry
+
+    for name in names:
+        try:
+            registry("logger").get(name)
+        except UsageError as exc:
+            raise UsageError(f"loggers={json.dumps(name)}: {exc}") from exc
 
 
 def versions() -> dict[str, str]:

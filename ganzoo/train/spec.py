@@ -5,18 +5,50 @@ choices and ``--set``, and becomes JSON (with a format version) only at the edge
 config.json, ``--dry-run``, the bundle (:func:`ganzoo.hub.bundle.bundle_config_from_run` projects it) and
 the model card. :func:`from_json` also reads the untyped config.json that ganzoo 0.1.0 wrote.
 
-This module imports no torch.
+Each field declares its allowed range beside its type (:func:`allowed`); every spec checks its fields when
+it is made (from ``build_spec``, from a config.json, from ``dataclasses.replace``), so no value out of
+range gets as far as the engine.
+
+This module imports no torch (names owned by torch-importing modules are read from them when checked).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import typing
 from typing import Any, Mapping
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, UsageError
+from ganzoo.recipe import Value
 
 FORMAT = "ganzoo-run"
 FORMAT_VERSION = 2
+
+
+def allowed(default: Any = dataclasses.MISSING, **bounds: Any) -> Any:
+    """A field whose value must fit ``bounds`` (:class:`ganzoo.Value` keywords; the type is the annotation)."""
+    return dataclasses.field(default=default, metadata={"allowed": bounds})
+
+
+@functools.cache
+def field_values(cls: type) -> dict[str, Value]:
+    """What each field of a spec class may hold: its annotation with its declared bounds."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: Value(hints[f.name], **f.metadata.get("allowed", {})) for f in dataclasses.fields(cls)}
+
+
+def _check_fields(spec: Any) -> None:
+    """Check (and normalise: 3.0 -> 3, [names] -> (names,)) every declared field of a frozen spec."""
+    for name, value in field_values(type(spec)).items():
+        object.__setattr__(spec, name, value.check(name, getattr(spec, name)))
+
+
+#: Devices: auto, cpu, cuda, cuda:N, mps.
+DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
+
+#: The preprocessing modes that crop ``image_size`` out of an image resized to ``load_size`` (None: the default).
+_CROPPING = (None, "resize_and_crop", "scale_width_and_crop")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,17 +75,23 @@ class AuxSpec:
     """An auxiliary loss role, filled."""
 
     loss: str  # the registry name of the loss
-    weight: float  # 0: off
+    weight: float = allowed(min=0)  # 0: off
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
 
 
 @dataclasses.dataclass(frozen=True)
 class OptimizerSpec:
     """Adam for one optimizer group."""
 
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
+    lr: float = allowed(2e-4, min=0, min_open=True)
+    beta1: float = allowed(0.5, min=0, max=1, max_open=True)
+    beta2: float = allowed(0.999, min=0, max=1, max_open=True)
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,40 +100,51 @@ class DataSpec:
 
     source: str  # a folder, toy:NAME, a data set name, or hf-hub:ORG/NAME
     mode: str  # the data mode: paired, unpaired, single, or a plugin's
-    image_size: int  # training crop side
+    image_size: int = allowed(min=8)  # training crop side (the networks may need more: the probe says)
     toy: bool = False  # the embedded toy set of the recipe (its toy schedule applied)
-    in_channels: int = 3
-    out_channels: int = 3
-    direction: str = "AtoB"  # AtoB trains A -> B; BtoA swaps the domains
-    preprocess: str | None = None  # None: the data mode's default (resize_and_crop)
-    load_size: int | None = None  # None: image_size * 286 / 256 for real data, as the reference
+    in_channels: int = allowed(3, min=1)
+    out_channels: int = allowed(3, min=1)
+    direction: str = allowed("AtoB", choices="ganzoo.data.folders:DIRECTIONS")  # BtoA swaps the domains
+    # None: the data mode's default (resize_and_crop)
+    preprocess: str | None = allowed(None, choices="ganzoo.data.transforms:PREPROCESS_MODES")
+    load_size: int | None = allowed(None, min=8)  # None: image_size * 286 / 256 for real data, as the reference
     flip: bool | None = None  # None: the data mode's default (random horizontal flips when training)
     serial: bool = False  # unpaired: pair B images in order instead of at random
-    max_size: int | None = None  # use at most this many images
-    size: int | None = None  # toy sets: how many scenes to generate
+    max_size: int | None = allowed(None, min=1)  # use at most this many images
+    size: int | None = allowed(None, min=1)  # toy sets: how many scenes to generate
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
+        if self.load_size is not None and self.load_size < self.image_size and self.preprocess in _CROPPING:
+            raise UsageError(f"load_size={self.load_size}: expected a whole number >= image_size ({self.image_size}): "
+                             f"preprocess {self.preprocess or 'resize_and_crop'} crops image_size from load_size")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainSpec:
     """The engine's settings."""
 
-    steps: int | None = None  # total iterations; None: from epochs
-    epochs: int | None = None  # used when steps is None
-    batch_size: int = 1
-    lr_policy: str = "linear"  # linear, constant, step, cosine, plateau
-    decay_start: float = 0.5  # linear: share of the run at constant lr before the decay
-    seed: int = 0
-    device: str = "auto"  # auto: CUDA, then MPS, then CPU
+    steps: int | None = allowed(None, min=1)  # total iterations; None: from epochs
+    epochs: int | None = allowed(None, min=1)  # used when steps is None
+    batch_size: int = allowed(1, min=1)
+    lr_policy: str = allowed("linear", choices="ganzoo.train.schedules:SCHEDULES")
+    decay_start: float = allowed(0.5, min=0, max=1)  # linear: share of the run at constant lr before the decay
+    seed: int = allowed(0, min=0, max=2**32 - 1)
+    device: str = allowed("auto", choices=DEVICES, pattern=r"auto|cpu|mps|cuda(:\d+)?")  # auto: CUDA, MPS, CPU
     deterministic: bool = False
-    log_every: int = 25  # iterations per metrics row (losses are averaged over them)
-    sample_every: int | None = None  # None: 5 grids over the run
-    checkpoint_every: int | None = None  # None: 2 checkpoints over the run, and the last
-    keep_checkpoints: int = 3
-    init_type: str | None = "normal"  # normal, xavier, kaiming, orthogonal; None: the modules' own
-    init_gain: float = 0.02
-    workers: int | None = None  # data loader processes; None: chosen for the machine
-    score_samples: int = 100  # toy scoring: how many test items
+    log_every: int = allowed(25, min=1)  # iterations per metrics row (losses are averaged over them)
+    sample_every: int | None = allowed(None, min=1)  # None: 5 grids over the run
+    checkpoint_every: int | None = allowed(None, min=1)  # None: 2 checkpoints over the run, and the last
+    keep_checkpoints: int = allowed(3, min=1)
+    # None: the modules' own initialisation
+    init_type: str | None = allowed("normal", choices="ganzoo.nn.layers:INIT_TYPES")
+    init_gain: float = allowed(0.02, min=0, min_open=True)
+    workers: int | None = allowed(None, min=0)  # data loader processes; None: chosen for the machine
+    score_samples: int = allowed(100, min=1)  # toy scoring: how many test items
     loggers: tuple[str, ...] = ()  # logger plugins to switch on (tensorboard, ...)
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,15 +181,35 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _build(cls: type, doc: Mapping[str, Any], *, where: str) -> Any:
+def _build(cls: type, doc: Any, *, where: str) -> Any:
+    """One spec from its JSON object; a value out of range is refused naming where it was read."""
+    if not isinstance(doc, Mapping):
+        raise UsageError(f"{where} must be a JSON object, not {json_kind(doc)}")
     fields = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(doc) - fields)
     if unknown:
         raise GanzooError(f"{where} has unknown keys {', '.join(unknown)}")
     try:
         return cls(**doc)
+    except UsageError as exc:
+        raise UsageError(f"{where}: {exc}") from exc
     except TypeError as exc:
         raise GanzooError(f"{where} is incomplete: {exc}") from exc
+
+
+def json_kind(value: Any) -> str:
+    """A JSON value's kind in JSON's words (a list is an array, None is null)."""
+    names = {list: "an array", tuple: "an array", str: "a string", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _object(doc: Mapping[str, Any], key: str, *, where: str) -> Mapping[str, Any]:
+    """A section of config.json that must be a JSON object."""
+    value = doc[key]
+    if not isinstance(value, Mapping):
+        raise UsageError(f"{where}: {key} must be a JSON object, not {json_kind(value)}")
+    return value
 
 
 def from_json(doc: Any, *, where: str = "config.json") -> RunSpec:
@@ -156,19 +225,20 @@ def from_json(doc: Any, *, where: str = "config.json") -> RunSpec:
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise GanzooError(f"{where} is run format {version}; this ganzoo reads up to {FORMAT_VERSION}: upgrade ganzoo")
     try:
-        train = dict(doc["train"])
-        train["loggers"] = tuple(train.get("loggers", ()))
+        sections = {key: _object(doc, key, where=where) for key in
+                    ("components", "networks", "inference", "aux", "optimizers", "hparams", "data", "train")}
         return RunSpec(
             recipe=doc["recipe"],
-            components={k: _build(ComponentSpec, v, where=f"{where}: components.{k}") for k, v in doc["components"].items()},
-            networks={k: _build(NetworkSpec, v, where=f"{where}: networks.{k}") for k, v in doc["networks"].items()},
-            inference=dict(doc["inference"]),
-            aux={k: _build(AuxSpec, v, where=f"{where}: aux.{k}") for k, v in doc["aux"].items()},
+            components={k: _build(ComponentSpec, v, where=f"{where}: components.{k}")
+                        for k, v in sections["components"].items()},
+            networks={k: _build(NetworkSpec, v, where=f"{where}: networks.{k}") for k, v in sections["networks"].items()},
+            inference=dict(sections["inference"]),
+            aux={k: _build(AuxSpec, v, where=f"{where}: aux.{k}") for k, v in sections["aux"].items()},
             optimizers={k: _build(OptimizerSpec, v, where=f"{where}: optimizers.{k}")
-                        for k, v in doc["optimizers"].items()},
-            hparams=dict(doc["hparams"]),
-            data=_build(DataSpec, doc["data"], where=f"{where}: data"),
-            train=_build(TrainSpec, train, where=f"{where}: train"),
+                        for k, v in sections["optimizers"].items()},
+            hparams=dict(sections["hparams"]),
+            data=_build(DataSpec, sections["data"], where=f"{where}: data"),
+            train=_build(TrainSpec, sections["train"], where=f"{where}: train"),
             recipe_distribution=str(doc.get("recipe_distribution", "")),
             notes=tuple(doc.get("notes", ())),
             versions=dict(doc.get("versions", {})),

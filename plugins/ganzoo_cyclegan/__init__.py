@@ -9,7 +9,7 @@ imports no torch (the step is named by reference).
 """
 
 import ganzoo
-from ganzoo import AuxLoss, Network, Recipe, Slot
+from ganzoo import AuxLoss, Network, Recipe, Slot, Value
 
 CYCLEGAN = Recipe(
     name="cyclegan",
@@ -28,6 +28,7 @@ CYCLEGAN = Recipe(
     inference={"AtoB": "gen_ab", "BtoA": "gen_ba"},
     aux={"cycle": AuxLoss("cycle", 10.0), "identity": AuxLoss("identity", 0.5)},
     hparams={"pool_size": 50},
+    hparam_values={"pool_size": Value(int, min=0)},  # past fakes kept for the discriminators; 0: none
     defaults={"lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "batch_size": 1, "image_size": 256,
               "lr_policy": "linear", "decay_start": 0.5, "epochs": 200},
     optimizer_lr={"D": "lr_d"},
