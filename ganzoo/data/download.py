@@ -162,8 +162,8 @@ def download_dataset(name: str, *, mode: str | None = None, to: str | os.PathLik
     downloads = ensure_writable_dir(cache_dir() / "downloads", what="download cache")
     url = remote.url()
     what = f"data set {name} ({remote.source})"
-    with exclusive_lock(_lock_path(downloads, f"{remote.source}-{name}.dataset"), what=what, wait=True,
-                        on_wait=_say_waiting(what)):
+    with exclusive_lock(lock_path(downloads, f"{remote.source}-{name}.dataset"), what=what, wait=True,
+                        on_wait=say_waiting(what)):
         if target.is_dir():  # the process we waited for finished it
             return target
         archive = download_file(url, downloads / f"{remote.source}-{url.rsplit('/', 1)[-1]}", sha256=remote.sha256,
@@ -187,20 +187,20 @@ def download_file(url: str, dest: Path, *, sha256: str | None = None, size: int 
     ensure_writable_dir(dest.parent, what="download folder")
     part = dest.with_name(dest.name + ".part")
     what = f"the download of {dest.name}"
-    with exclusive_lock(_lock_path(dest.parent, dest.name), what=what, wait=True, on_wait=_say_waiting(what)):
+    with exclusive_lock(lock_path(dest.parent, dest.name), what=what, wait=True, on_wait=say_waiting(what)):
         _fetch(url, part, retries=retries, timeout=timeout, progress=progress, backoff=backoff)
         _verify(url, part, sha256=sha256, size=size, sums=dest.parent / SUMS_FILE if trust_on_first_use else None)
         os.replace(part, dest)
     return dest
 
 
-def _lock_path(folder: Path, name: str) -> Path:
+def lock_path(folder: Path, name: str) -> Path:
     """The lock file for ``name`` in ``folder``: kept in a hidden ``.locks`` folder, since lock files
     outlive their holders (deleting one while a process waits on it would let a third one in)."""
     return folder / ".locks" / f"{name}.lock"
 
 
-def _say_waiting(what: str) -> Callable[[str], None]:
+def say_waiting(what: str) -> Callable[[str], None]:
     """What a process that has to wait for another's download prints, so that it does not look hung."""
 
     def say(pid: str) -> None:
@@ -386,7 +386,7 @@ def _verify(url: str, part: Path, *, sha256: str | None, size: int | None, sums:
                                 "than the one published")
         return
     assert sums is not None
-    with exclusive_lock(_lock_path(sums.parent, sums.name), what=str(sums), wait=True):
+    with exclusive_lock(lock_path(sums.parent, sums.name), what=str(sums), wait=True):
         known = _read_sums(sums)
         first = known.get(url)
         if first is None:

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence, Union
 
 from ganzoo.errors import GanzooError, first_line
-from ganzoo.hub.bundle import CARD_FILE, SAMPLES_FILE, BundleError, write_bundle
+from ganzoo.fsutil import ensure_writable_dir
+from ganzoo.hub.bundle import CARD_FILE, SAMPLES_FILE, BundleError, staged_folder, write_bundle
 from ganzoo.hub.card import render_card
 from ganzoo.hub.sources import ModelSource, open_source
 
@@ -239,16 +240,19 @@ class Model:
             if out is None:
                 raise GanzooError(f"{self.source.description} is a run folder already; name a folder to write its bundle to (--out DIR)")
             return self.save_pretrained(out)
+        if out is not None:  # before anything is fetched
+            out = Path(out)
+            if out.exists() and (not out.is_dir() or any(out.iterdir())):
+                raise GanzooError(f"{out} is not empty; choose an empty or new folder")
+            ensure_writable_dir(out.parent, what="output folder")
         paths = [self.source.weights(name) for name in self.network_names]
         for extra in (CARD_FILE, SAMPLES_FILE):
             self.source.extra(extra)
         folder = self.source.folder if isinstance(self.source, BundleFolder) else paths[0].parent
         if out is None:
             return folder
-        out = Path(out)
-        if out.exists() and any(out.iterdir()):
-            raise GanzooError(f"{out} is not empty; choose an empty or new folder")
-        shutil.copytree(folder, out, dirs_exist_ok=True)  # follows the Hub cache's links to its blobs
+        with staged_folder(out) as staging:  # appears whole or not at all
+            shutil.copytree(folder, staging, dirs_exist_ok=True)  # follows the Hub cache's links to its blobs
         return out
 
     def _what(self) -> str:
