@@ -485,13 +485,25 @@ def parse_hub_spec(spec: str) -> tuple[str, str | None]:
     return repo_id, revision or None
 
 
+def hub_client_errors() -> tuple[type[BaseException], ...]:
+    """What ``huggingface_hub`` raises when the Hub cannot be reached or refuses a request, beyond the
+    cases a caller names first: its HTTP errors, ``OSError`` (which the ``requests``-based clients' errors
+    are), and the base error of the HTTP library it is built on (``httpx``'s ``ConnectError``, ``ReadTimeout``,
+    ... are not ``OSError``s), which ``huggingface_hub.errors`` imports as ``HTTPError``."""
+    from huggingface_hub import errors as hub_errors
+
+    transport = getattr(hub_errors, "HTTPError", None)
+    extra = (transport,) if isinstance(transport, type) and issubclass(transport, Exception) else ()
+    return (hub_errors.HfHubHTTPError, OSError, *extra)
+
+
 def download_hub_dataset(spec: str, *, to: str | os.PathLike[str] | None = None) -> Path:
     """Fetch a data set repo from the Hugging Face Hub: ``hf-hub:ORG/NAME[@REVISION]``.
 
     Files land in the standard Hub cache (``HF_HOME``/``HF_HUB_CACHE``) unless ``to`` names a folder.
     """
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
+    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
 
     repo, revision = parse_hub_spec(spec)
     local_dir = Path(to).expanduser() / repo.split("/")[1] if to else None
@@ -499,6 +511,6 @@ def download_hub_dataset(spec: str, *, to: str | os.PathLike[str] | None = None)
         path = snapshot_download(repo, repo_type="dataset", revision=revision, local_dir=local_dir)
     except RepositoryNotFoundError as exc:
         raise DownloadError(f"no data set repo {repo!r} on the Hub (or it is private: set HF_TOKEN)") from exc
-    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
+    except (LocalEntryNotFoundError, *hub_client_errors()) as exc:
         raise DownloadError(f"could not download {spec}: {first_line(exc)}") from exc
     return Path(path)

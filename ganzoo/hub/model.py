@@ -211,7 +211,7 @@ class Model:
         from huggingface_hub import HfApi
         from huggingface_hub import errors as hub_errors
 
-        from ganzoo.data.download import is_repo_id
+        from ganzoo.data.download import hub_client_errors, is_repo_id
 
         if not is_repo_id(repo_id):
             raise GanzooError(f"expected ORG/NAME for the Hub repo, got {repo_id!r}")
@@ -224,7 +224,7 @@ class Model:
                                          commit_message=commit_message or f"Upload {self._what()} with ganzoo")
             except hub_errors.LocalTokenNotFoundError as exc:
                 raise GanzooError("pushing needs a Hugging Face token: set HF_TOKEN or run `hf auth login`") from exc
-            except (hub_errors.HfHubHTTPError, OSError) as exc:
+            except hub_client_errors() as exc:
                 raise GanzooError(f"could not push to {repo_id}: {first_line(exc)}") from exc
         return str(getattr(info, "commit_url", None) or info)
 
