@@ -1,7 +1,8 @@
 """Local HTTP servers on 127.0.0.1 for download tests: nothing leaves the machine.
 
-- :class:`FileServer` serves bytes by path with HTTP Range support, counts requests, and can cut a
-  response short (to test resuming).
+- :class:`FileServer` serves bytes by path with HTTP Range support, counts requests, and injects the
+  faults of a real network on request: a response cut short (plain or chunked), a connection reset, a
+  stall, a server that ignores Range, a slow server.
 - :class:`FakeHub` answers the Hugging Face Hub's API the way ``huggingface_hub`` calls it (repo info,
   file tree, resolve with commit and ETag headers), for repos held in memory.
 """
@@ -10,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
+import struct
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlparse
 
@@ -33,7 +37,8 @@ class _Server:
 
         self.requests: list[tuple[str, str, str | None]] = []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
 
     @property
     def url(self) -> str:
@@ -52,45 +57,66 @@ class _Server:
 
     @staticmethod
     def send(request: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None,
-             *, head: bool = False, cut_after: int | None = None) -> None:
+             *, head: bool = False, fault: str | None = None, pace: float = 0.0, stall: float = 1.0) -> None:
+        """Answer with ``body``; ``fault`` sends a third of it and then: ``cut`` closes the connection
+        (the full length was announced), ``chunked-cut`` does the same inside a chunked transfer,
+        ``reset`` resets the connection, ``stall`` waits ``stall`` seconds. ``pace`` sleeps between
+        4 KiB pieces (a slow server)."""
         request.send_response(status)
         for key, value in (headers or {}).items():
             request.send_header(key, value)
-        request.send_header("Content-Length", str(len(body)))
+        chunked = fault == "chunked-cut" and not head
+        request.send_header(*(("Transfer-Encoding", "chunked") if chunked else ("Content-Length", str(len(body)))))
         request.end_headers()
         if head:
             return
-        if cut_after is not None:  # announce everything, send part, drop the connection
-            request.wfile.write(body[:cut_after])
-            request.wfile.flush()
-            request.close_connection = True
+        if fault is None:
+            for i in range(0, len(body), 4096 if pace else max(len(body), 1)):
+                request.wfile.write(body[i:i + 4096] if pace else body)
+                request.wfile.flush()
+                time.sleep(pace)
             return
-        request.wfile.write(body)
+        sent = body[:len(body) // 3]
+        rest = body[len(sent):]  # chunked: the next chunk is announced whole, and one byte of it sent
+        request.wfile.write(b"%x\r\n%s\r\n%x\r\n%s" % (len(sent), sent, len(rest), rest[:1]) if chunked else sent)
+        request.wfile.flush()
+        request.close_connection = True
+        if fault == "reset":
+            request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        elif fault == "stall":
+            time.sleep(stall)
 
 
 def send_file(server: _Server, request: BaseHTTPRequestHandler, data: bytes, *, head: bool,
-              headers: dict[str, str] | None = None, cut_after: int | None = None) -> None:
-    """Send ``data``, honouring a ``Range: bytes=N-`` header with 206 or 416."""
+              headers: dict[str, str] | None = None, fault: str | None = None, pace: float = 0.0,
+              ranges: bool = True, content_range_on_416: bool = True) -> None:
+    """Send ``data``, honouring a ``Range: bytes=N-`` header with 206 or 416 (unless ``ranges`` is False:
+    then the whole file comes with a 200, as from servers that cannot resume)."""
     headers = dict(headers or {})
     wanted = request.headers.get("Range")
-    if wanted and wanted.startswith("bytes="):
+    if ranges and wanted and wanted.startswith("bytes="):
         start = int(wanted[6:].split("-")[0])
         if start >= len(data):
-            server.send(request, 416, b"", {"Content-Range": f"bytes */{len(data)}"}, head=head)
+            extra = {"Content-Range": f"bytes */{len(data)}"} if content_range_on_416 else {}
+            server.send(request, 416, b"", extra, head=head)
             return
         headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
-        server.send(request, 206, data[start:], headers, head=head, cut_after=cut_after)
+        server.send(request, 206, data[start:], headers, head=head, fault=fault, pace=pace)
         return
-    server.send(request, 200, data, headers, head=head, cut_after=cut_after)
+    server.send(request, 200, data, headers, head=head, fault=fault, pace=pace)
 
 
 class FileServer(_Server):
-    """Serves ``files`` (path -> bytes). ``cut_first[path] = n`` sends only n bytes of the first response."""
+    """Serves ``files`` (path -> bytes). ``faults[path]`` lists faults (see :meth:`_Server.send`) for that
+    path's next GET responses, one per request; ``ranges``, ``content_range_on_416`` and ``pace`` are as
+    in :func:`send_file`, for every path."""
 
-    def __init__(self, files: dict[str, bytes]) -> None:
+    def __init__(self, files: dict[str, bytes], *, ranges: bool = True, content_range_on_416: bool = True,
+                 pace: float = 0.0) -> None:
         super().__init__()
         self.files = files
-        self.cut_first: dict[str, int] = {}
+        self.faults: dict[str, list[str]] = {}
+        self.ranges, self.content_range_on_416, self.pace = ranges, content_range_on_416, pace
 
     def handle(self, request: BaseHTTPRequestHandler, *, head: bool) -> None:
         path = urlparse(request.path).path
@@ -98,7 +124,9 @@ class FileServer(_Server):
         if path not in self.files:
             self.send(request, 404, b"not found", head=head)
             return
-        send_file(self, request, self.files[path], head=head, cut_after=self.cut_first.pop(path, None))
+        pending = self.faults.get(path) if not head else None
+        send_file(self, request, self.files[path], head=head, fault=pending.pop(0) if pending else None,
+                  pace=self.pace, ranges=self.ranges, content_range_on_416=self.content_range_on_416)
 
 
 class FakeHub(_Server):

@@ -24,9 +24,11 @@ def download_command(name: str, to: str | None, mode: str | None, quiet: bool) -
     The cache is GANZOO_DATA_DIR (default ~/.cache/ganzoo/datasets); GANZOO_DATASET_MIRROR changes the
     server, and HF_ENDPOINT the Hub's.
     """
+    from ganzoo.cli.hub import quiet_hub_client
     from ganzoo.data.download import download_dataset, download_hub_dataset
 
     if name.startswith("hf-hub:"):
+        quiet_hub_client()
         path = download_hub_dataset(name, to=to)
     else:
         path = download_dataset(name, mode=mode, to=to, progress=not quiet)

@@ -11,6 +11,18 @@ from ganzoo.cli import cli
 SOURCE_HELP = "a run folder, a bundle folder, hf-hub:ORG/NAME[@REVISION] or reference:NAME"
 
 
+def quiet_hub_client() -> None:
+    """Keep ``huggingface_hub``'s retry warnings ("Retrying in 8s [Retry 4/5]") off a command's output,
+    which ends a failure in one line, unless the user asked for them with ``HF_HUB_VERBOSITY``."""
+    import os
+
+    if os.environ.get("HF_HUB_VERBOSITY"):
+        return
+    from huggingface_hub.utils import logging as hub_logging
+
+    hub_logging.set_verbosity_error()
+
+
 @cli.command("push")
 @click.argument("source", metavar="SOURCE")
 @click.argument("repo_id", metavar="ORG/NAME")
@@ -23,6 +35,7 @@ def push_command(source: str, repo_id: str, private: bool, message: str | None, 
     Uses HF_TOKEN (or the token of `hf auth login`) and HF_ENDPOINT."""
     from ganzoo.hub import Model
 
+    quiet_hub_client()
     model = Model.from_pretrained(source)
     url = model.push_to_hub(repo_id, private=private, commit_message=message, revision=revision)
     click.echo(f"pushed {', '.join(model.network_names)} to {repo_id}: {url}")
@@ -39,6 +52,7 @@ def pull_command(source: str, out: str | None, revision: str | None) -> None:
     Hub files go to the Hub cache (HF_HOME, HF_HUB_CACHE); `ganzoo list --pretrained` names the reference models."""
     from ganzoo.hub import Model
 
+    quiet_hub_client()
     model = Model.from_pretrained(source, revision=revision)
     click.echo(str(model.download(out=out)))
 

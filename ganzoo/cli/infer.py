@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ganzoo.cli import cli
-from ganzoo.errors import GanzooError
+from ganzoo.cli.hub import quiet_hub_client
+from ganzoo.errors import GanzooError, UsageError
+from ganzoo.fsutil import OutputError, atomic_write, describe_os_error, ensure_writable_dir
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 SOURCE = "SOURCE"
 
 
 @cli.command("translate")
 @click.argument("source", metavar=SOURCE)
-@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("images", nargs=-1, required=True, type=click.Path())
 @click.option("--direction", type=click.Choice(["AtoB", "BtoA"]), default="AtoB", show_default=True,
               help="relative to the direction the model was trained")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="translated", show_default=True)
@@ -29,15 +35,27 @@ def translate_command(source: str, images: tuple[str, ...], direction: str, out_
     reference:NAME); writes one PNG per image into --out. Only that generator is downloaded."""
     from ganzoo.hub import Model
 
+    missing = [path for path in images if not Path(path).is_file()]
+    if missing:
+        raise UsageError(f"no image file {missing[0]}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    out = ensure_writable_dir(Path(out_dir))  # before the model is fetched
+    quiet_hub_client()
     model = Model.from_pretrained(source, revision=revision, device=device)
     if model.config.get("generator_input") == "noise":
         raise GanzooError(f"{source} generates from noise; use `ganzoo sample {source}`")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     for path, image in zip(images, model.translate(list(images), direction=direction, keep_size=keep_size)):
         dest = out / f"{Path(path).stem}.png"
-        image.save(dest)
+        atomic_write(dest, _png_bytes(image), sync=False)
         click.echo(str(dest))
+
+
+def _png_bytes(image: Image.Image) -> bytes:
+    """An image as PNG bytes, to be written in one atomic step (a kill leaves no truncated PNG)."""
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 @cli.command("sample")
@@ -56,6 +74,9 @@ def sample_command(source: str, count: int, seed: int, out_file: str | None, rev
     from ganzoo.hub import Model
     from ganzoo.train.report import save_grid
 
+    dest = _grid_path(source, seed=seed, out_file=out_file)
+    ensure_writable_dir(dest.parent)  # before the model is fetched
+    quiet_hub_client()
     model = Model.from_pretrained(source, revision=revision, device=device)
     if model.config.get("generator_input") != "noise":
         raise GanzooError(f"{source} translates images; use `ganzoo translate {source} IMAGES...`")
@@ -65,10 +86,16 @@ def sample_command(source: str, count: int, seed: int, out_file: str | None, rev
     if rows[-1].shape[0] < side:  # pad the last row with white
         pad = torch.ones(side - rows[-1].shape[0], *images.shape[1:])
         rows[-1] = torch.cat([rows[-1], pad])
+    try:
+        click.echo(str(save_grid(rows, dest)))
+    except OSError as exc:
+        raise OutputError(f"cannot write {dest}: {describe_os_error(exc)}") from exc
+
+
+def _grid_path(source: str, *, seed: int, out_file: str | None) -> Path:
+    """Where ``sample`` writes its grid: ``--out``, else SOURCE/samples/ for a folder, else here."""
     if out_file:
-        dest = Path(out_file)
-    elif Path(source).is_dir():
-        dest = Path(source) / "samples" / f"sample-seed{seed}.png"
-    else:
-        dest = Path(f"sample-seed{seed}.png")
-    click.echo(str(save_grid(rows, dest)))
+        return Path(out_file)
+    if Path(source).is_dir():
+        return Path(source) / "samples" / f"sample-seed{seed}.png"
+    return Path(f"sample-seed{seed}.png")

@@ -13,13 +13,15 @@ Nothing in a bundle is pickled: the config is JSON and the weights are safetenso
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from ganzoo.errors import GanzooError, UnknownComponentError
+from ganzoo.fsutil import OutputError, describe_os_error, fsync_dir
 
 FORMAT = "ganzoo-bundle"
 #: 2: ``training.config`` is a run specification of format 2 (1: ganzoo 0.1.0's untyped config).
@@ -141,7 +143,7 @@ def read_config(path: Path, *, where: str) -> dict[str, Any]:
 
 def write_bundle(folder: Path, config: Mapping[str, Any], weights: Mapping[str, Path | Mapping[str, Any]], *,
                  card: str, samples: Path | None = None) -> Path:
-    """Write a bundle into ``folder`` through a staging folder renamed into place.
+    """Write a bundle into ``folder`` through a staging folder renamed into place (:func:`staged_folder`).
 
     ``weights`` maps each network to a safetensors file to copy or to a state dict to save. A folder
     that already holds a bundle is replaced whole; any other non-empty folder is refused.
@@ -149,13 +151,9 @@ def write_bundle(folder: Path, config: Mapping[str, Any], weights: Mapping[str, 
     from safetensors.torch import save_file
 
     folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()) and not (folder / CONFIG_FILE).exists():
+    if folder.exists() and (not folder.is_dir() or (any(folder.iterdir()) and not (folder / CONFIG_FILE).exists())):
         raise BundleError(f"{folder} is not empty and holds no bundle; choose an empty or new folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
+    with staged_folder(folder) as staging:
         for net, source in weights.items():
             dest = staging / weights_file(net)
             if isinstance(source, (str, Path)):
@@ -167,13 +165,47 @@ def write_bundle(folder: Path, config: Mapping[str, Any], weights: Mapping[str, 
             shutil.copyfile(samples, staging / SAMPLES_FILE)
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=str) + "\n")
         (staging / CARD_FILE).write_text(card)
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-            os.replace(folder, old)
-            os.replace(staging, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, folder)
+    return folder
+
+
+@contextlib.contextmanager
+def staged_folder(folder: Path) -> Iterator[Path]:
+    """Give a hidden folder beside ``folder`` to fill; when the block ends, its files are synced and it
+    replaces ``folder`` in one rename, so a reader (or a process killed at any moment) never sees half a
+    bundle. If the block raises, nothing is kept. A full disk or a folder ganzoo cannot write raises
+    :class:`~ganzoo.fsutil.OutputError` naming ``folder``."""
+    folder = Path(folder)
+    staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        yield staging
+        _sync_files(staging)
+        _replace_folder(staging, folder)
+    except OSError as exc:
+        raise OutputError(f"cannot write {folder}: {describe_os_error(exc)}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return folder
+
+
+def _sync_files(folder: Path) -> None:
+    """Flush every file of ``folder`` to the disk, so that the rename never publishes empty files."""
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+    fsync_dir(folder)
+
+
+def _replace_folder(staging: Path, folder: Path) -> None:
+    """Put ``staging`` where ``folder`` is: a rename, after moving an existing folder aside (a folder
+    cannot be renamed over a non-empty one); the old one is deleted only once the new one is in place."""
+    if folder.exists() and any(folder.iterdir()):
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        os.replace(folder, old)
+        os.replace(staging, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, folder)  # over nothing, or over an empty folder
+    fsync_dir(folder.parent)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence, Union
 
 from ganzoo.errors import GanzooError, first_line
-from ganzoo.hub.bundle import CARD_FILE, SAMPLES_FILE, BundleError, write_bundle
+from ganzoo.fsutil import ensure_writable_dir
+from ganzoo.hub.bundle import CARD_FILE, SAMPLES_FILE, BundleError, staged_folder, write_bundle
 from ganzoo.hub.card import render_card
 from ganzoo.hub.sources import ModelSource, open_source
 
@@ -210,7 +211,7 @@ class Model:
         from huggingface_hub import HfApi
         from huggingface_hub import errors as hub_errors
 
-        from ganzoo.data.download import is_repo_id
+        from ganzoo.data.download import hub_client_errors, is_repo_id
 
         if not is_repo_id(repo_id):
             raise GanzooError(f"expected ORG/NAME for the Hub repo, got {repo_id!r}")
@@ -223,7 +224,7 @@ class Model:
                                          commit_message=commit_message or f"Upload {self._what()} with ganzoo")
             except hub_errors.LocalTokenNotFoundError as exc:
                 raise GanzooError("pushing needs a Hugging Face token: set HF_TOKEN or run `hf auth login`") from exc
-            except (hub_errors.HfHubHTTPError, OSError) as exc:
+            except hub_client_errors() as exc:
                 raise GanzooError(f"could not push to {repo_id}: {first_line(exc)}") from exc
         return str(getattr(info, "commit_url", None) or info)
 
@@ -239,16 +240,19 @@ class Model:
             if out is None:
                 raise GanzooError(f"{self.source.description} is a run folder already; name a folder to write its bundle to (--out DIR)")
             return self.save_pretrained(out)
+        if out is not None:  # before anything is fetched
+            out = Path(out)
+            if out.exists() and (not out.is_dir() or any(out.iterdir())):
+                raise GanzooError(f"{out} is not empty; choose an empty or new folder")
+            ensure_writable_dir(out.parent, what="output folder")
         paths = [self.source.weights(name) for name in self.network_names]
         for extra in (CARD_FILE, SAMPLES_FILE):
             self.source.extra(extra)
         folder = self.source.folder if isinstance(self.source, BundleFolder) else paths[0].parent
         if out is None:
             return folder
-        out = Path(out)
-        if out.exists() and any(out.iterdir()):
-            raise GanzooError(f"{out} is not empty; choose an empty or new folder")
-        shutil.copytree(folder, out, dirs_exist_ok=True)  # follows the Hub cache's links to its blobs
+        with staged_folder(out) as staging:  # appears whole or not at all
+            shutil.copytree(folder, staging, dirs_exist_ok=True)  # follows the Hub cache's links to its blobs
         return out
 
     def _what(self) -> str:

@@ -96,8 +96,13 @@ def models_dir() -> Path:
 
 
 def pull_reference(name: str, *, to: str | os.PathLike[str] | None = None, progress: bool | None = None) -> Path:
-    """Download a reference model and convert it into a bundle once; later calls return the bundle."""
-    from ganzoo.data.download import download_file
+    """Download a reference model and convert it into a bundle once; later calls return the bundle.
+
+    The bundle appears whole or not at all (the converter writes it through a staging folder), and a
+    second process pulling the same model waits for the first and reuses its bundle.
+    """
+    from ganzoo.data.download import download_file, lock_path, say_waiting
+    from ganzoo.fsutil import ensure_writable_dir, exclusive_lock
     from ganzoo.hub.convert import convert_checkpoint
 
     model = reference_model(name)
@@ -106,11 +111,16 @@ def pull_reference(name: str, *, to: str | os.PathLike[str] | None = None, progr
     target = Path(to).expanduser() if to else models_dir() / f"{model.recipe}-{model.name}"
     if (target / "config.json").exists():
         return target
-    url = model.url()
-    checkpoint = download_file(url, models_dir() / "downloads" / f"{model.recipe}-{model.name}.pth",
-                               progress=progress)
-    convert_checkpoint(checkpoint, role="generator", name=model.generator, norm=model.norm, out=target,
-                       image_size=model.image_size, domains=dict(zip("AB", model.domains)),
-                       recipe=model.recipe, source={"url": url, "reference_name": model.key})
-    checkpoint.unlink(missing_ok=True)
+    downloads = ensure_writable_dir(models_dir() / "downloads", what="model cache")
+    what = f"the pull of {model.source}"
+    with exclusive_lock(lock_path(downloads, f"{model.recipe}-{model.name}.model"), what=what, wait=True,
+                        on_wait=say_waiting(what)):
+        if (target / "config.json").exists():  # the process we waited for finished it
+            return target
+        url = model.url()
+        checkpoint = download_file(url, downloads / f"{model.recipe}-{model.name}.pth", progress=progress)
+        convert_checkpoint(checkpoint, role="generator", name=model.generator, norm=model.norm, out=target,
+                           image_size=model.image_size, domains=dict(zip("AB", model.domains)),
+                           recipe=model.recipe, source={"url": url, "reference_name": model.key})
+        checkpoint.unlink(missing_ok=True)
     return target

@@ -114,6 +114,8 @@ class HubRepo(ModelSource):
         from huggingface_hub import hf_hub_download
         from huggingface_hub import errors as hub_errors
 
+        from ganzoo.data.download import hub_client_errors
+
         try:
             return Path(hf_hub_download(self.repo_id, filename, revision=self.revision, cache_dir=self.cache_dir,
                                         token=self.token, local_files_only=self.local_files_only,
@@ -133,7 +135,7 @@ class HubRepo(ModelSource):
                 return None
             raise BundleError(f"{self.description} has no file {filename!r}"
                               + (": it is not a ganzoo model bundle" if filename == CONFIG_FILE else "")) from exc
-        except (hub_errors.HfHubHTTPError, OSError) as exc:
+        except hub_client_errors() as exc:
             raise BundleError(f"could not download {filename} of {self.description}: {first_line(exc)}") from exc
 
     def config(self) -> dict[str, Any]:

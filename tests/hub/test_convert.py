@@ -1,11 +1,16 @@
 """Converting the reference CycleGAN/pix2pix checkpoints: options read from the tensors, outputs equal."""
 
+import errno
 import json
+import shutil
+from pathlib import Path
 
 import pytest
+import safetensors.torch
 import torch
 
 import ganzoo
+from ganzoo.fsutil import OutputError
 from ganzoo.hub.convert import ConversionError, convert_checkpoint
 from tests.conftest import run_ganzoo
 from tests.nn.test_reference import FIXTURES, INDEX, NETWORKS
@@ -135,3 +140,37 @@ def test_cli_convert_errors_are_one_line(tmp_path):
     occupied = run_ganzoo("convert", str(LEGACY), "--gen", "resnet9", "--out", str(tmp_path / "full"))
     assert occupied.returncode == 1 and "not empty" in occupied.stderr
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
+
+
+def test_a_failed_bundle_write_keeps_the_old_bundle_and_leaves_nothing_else(tmp_path, monkeypatch):
+    """A full disk while a network is added: the bundle there is untouched, no staging folder is left."""
+    out = convert_checkpoint(LEGACY, role="generator", name="resnet_9blocks", out=tmp_path / "b")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", full_disk)
+    with pytest.raises(OutputError, match=r"cannot write .*/b: No space left on device \(free some space"):
+        convert_checkpoint(LEGACY, role="generator", name="resnet_9blocks", out=out, direction="BtoA")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["b"]
+
+
+def test_pull_out_appears_whole_or_not_at_all(tmp_path, monkeypatch):
+    bundle = convert_checkpoint(LEGACY, role="generator", name="resnet_9blocks", out=tmp_path / "b")
+    model = ganzoo.Model.from_pretrained(bundle)
+    real_copytree = shutil.copytree
+
+    def one_file_then_full_disk(src, dst, **kwargs):
+        first = sorted(Path(src).iterdir())[0]
+        shutil.copyfile(first, Path(dst) / first.name)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copytree", one_file_then_full_disk)
+    with pytest.raises(OutputError, match="No space left on device"):
+        model.download(out=tmp_path / "copy")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b"], "no half copy, no staging folder"
+    monkeypatch.setattr(shutil, "copytree", real_copytree)
+    copy = model.download(out=tmp_path / "copy")
+    assert {p.name: p.read_bytes() for p in copy.iterdir()} == {p.name: p.read_bytes() for p in bundle.iterdir()}

@@ -180,3 +180,15 @@ def test_named_pretrained_weights(bundle):
                               pretrained={"daynight": str(bundle)})
     with pytest.raises(BundleError, match="has no generator 'gen_ab' of unetx's architecture"):
         ganzoo.create_generator("unetx.daynight")
+
+
+def test_sample_checks_its_output_place_before_it_works(runs, tmp_path):
+    from click.testing import CliRunner
+
+    from ganzoo.cli import cli
+
+    (tmp_path / "file").write_text("a regular file")
+    result = CliRunner().invoke(cli, ["sample", str(runs / "dcgan"), "--out", str(tmp_path / "file" / "grid.png")])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: cannot write the output folder ")
+    assert len(result.output.strip().splitlines()) == 1
