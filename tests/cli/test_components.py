@@ -36,7 +36,7 @@ def test_list_json():
 
 def test_list_unknown_kind_is_one_line_error():
     result = invoke("list", "optimizers")
-    assert result.exit_code == 1
+    assert result.exit_code == 2, "a usage error"
     assert result.output.strip().splitlines() == [
         "Error: unknown component kind 'optimizers'; valid kinds: generator, discriminator, loss, data_mode, dataset, "
         "recipe, logger"
@@ -59,7 +59,7 @@ def test_info_family():
 
 def test_info_unknown_suggests():
     result = invoke("info", "patchgna")
-    assert result.exit_code == 1
+    assert result.exit_code == 2, "a usage error"
     assert "did you mean patchgan" in result.output
     assert len(result.output.strip().splitlines()) == 1
 
