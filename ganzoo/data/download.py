@@ -383,7 +383,7 @@ def _verify(url: str, part: Path, *, sha256: str | None, size: int | None, sums:
             part.unlink(missing_ok=True)
             raise DownloadError(f"checksum mismatch for {url}: expected the published sha256 {sha256}, got "
                                 f"{digest}; deleted it. Try again; if it persists, the server serves another file "
-                                "than the one published")
+                                "than the one published: check it yourself, extract it and pass the folder to --data")
         return
     assert sums is not None
     with exclusive_lock(lock_path(sums.parent, sums.name), what=str(sums), wait=True):
