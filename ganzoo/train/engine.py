@@ -314,12 +314,7 @@ class Trainer:
         batches = self._batches(self.start_step)
         with _StopRequests() as stop:
             for step in range(self.start_step + 1, self.total_steps + 1):
-                batch = _to_device(next(batches), self.device)
-                logs = self.step.train_step(batch)
-                self.step.iteration += 1
-                for sched in self.schedulers.values():
-                    if not isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                        sched.step()
+                logs = self.iteration(_to_device(next(batches), self.device))
                 self._accumulate(logs)
                 self._images += self.batch_size
                 self._bar.update(1)
@@ -345,6 +340,16 @@ class Trainer:
                    "samples": str(self.run_dir / "samples")}
         atomic_write(self.run_dir / "scores.json", json.dumps(summary, indent=2) + "\n")
         report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
+
+    def iteration(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """One training iteration on a batch already on the device, exactly as the loop runs it (the
+        step, then the schedules); returns the step's scalar tensors. Benchmarks time this."""
+        logs = self.step.train_step(batch)
+        self.step.iteration += 1
+        for sched in self.schedulers.values():
+            if not isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                sched.step()
+        return logs
 
     def _accumulate(self, logs: dict[str, Tensor]) -> None:
         for key, value in logs.items():
