@@ -76,9 +76,24 @@ LOCK_FILE = ".lock"  # held (an OS lock) by the process training in the folder
 
 
 def new_run_dir(out: str | Path, recipe: str, name: str | None) -> Path:
-    """``OUT/RECIPE/NAME``; NAME defaults to the date and time. Whether the folder is free is decided
-    under its lock, when training starts (:func:`fit`)."""
-    return Path(out) / recipe / (name or time.strftime("%Y%m%d-%H%M%S"))
+    """``OUT/RECIPE/NAME``. A given NAME is decided under the folder's lock when training starts
+    (:func:`fit`). Without one, NAME is the date and time, with ``-2``, ``-3``, ... when runs start in the
+    same second: the folder is created here, atomically, so two processes never get the same one."""
+    if name:
+        return Path(out) / recipe / name
+    from ganzoo.fsutil import OutputError, describe_os_error
+
+    base = Path(out) / recipe / time.strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1, 1000):
+        candidate = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"cannot write the run folder {candidate}: {describe_os_error(exc)}") from exc
+    raise OutputError(f"{base.parent} holds 999 runs started in the same second; give --name")
 
 
 def _claim(run_dir: Path, *, overwrite: bool) -> None:

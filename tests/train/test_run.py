@@ -270,3 +270,16 @@ def test_metrics_after_a_resume_equal_the_uninterrupted_runs(tmp_path, monkeypat
 
     assert [r["step"] for r in rows(cut)] == ["4", "8"]
     assert rows(cut) == rows(whole)
+
+
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path, monkeypatch):
+    import time
+
+    from ganzoo.train.run import new_run_dir
+
+    monkeypatch.setattr(time, "strftime", lambda fmt: "20261201-120000")
+    folders = [new_run_dir(tmp_path, "pix2pix", None) for _ in range(3)]
+    assert [f.name for f in folders] == ["20261201-120000", "20261201-120000-2", "20261201-120000-3"]
+    assert all(f.is_dir() for f in folders)
+    first, second = tiny_run(tmp_path, name=None), tiny_run(tmp_path, name=None)
+    assert first.run_dir != second.run_dir and second.run_dir.name == "20261201-120000-5"
