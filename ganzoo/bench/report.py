@@ -119,6 +119,8 @@ def section(document: dict[str, Any]) -> str:
     command = (f"ganzoo bench --device {device['type']} --profile {options['profile']} "
                f"--configs {','.join(options['configs'])} --warmup {options['warmup']} --steps {options['steps']} "
                f"--repeats {options['repeats']}")
+    if options.get("threads"):
+        command += f" --threads {options['threads']}"
     if len(options["cases"]) < len(cases_for(options["profile"])):
         command += f" --cases {','.join(options['cases'])}"
     parts = [f"## {device['name']}: profile `{options['profile']}`",

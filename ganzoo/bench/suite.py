@@ -213,9 +213,13 @@ def environment(device: torch.device) -> dict[str, Any]:
 
 def run_benchmark(*, device: str = "auto", profile: str = "full", cases: tuple[str, ...] = (),
                   configs: tuple[str, ...] = (), warmup: int = 3, steps: int = 20, repeats: int = 3,
-                  startup_runs: int = 5, log: Log = print) -> dict[str, Any]:
+                  startup_runs: int = 5, threads: int | None = None, log: Log = print) -> dict[str, Any]:
     """Every selected case (all when ``cases`` is empty) in every selected configuration, with the
-    baseline beside each, and the ``ganzoo --help`` start-up time; returns the JSON document."""
+    baseline beside each, and the ``ganzoo --help`` start-up time; returns the JSON document.
+
+    ``threads`` sets torch's CPU threads: on a machine shared with other work, one thread per process
+    keeps the figures from swinging with the neighbours' load (two threads on two busy cores made the
+    same step up to ten times slower from one measurement to the next)."""
     from ganzoo.bench.startup import measure_startup
     from ganzoo.errors import UsageError
     from ganzoo.train.engine import choose_device
@@ -223,6 +227,8 @@ def run_benchmark(*, device: str = "auto", profile: str = "full", cases: tuple[s
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
     chosen = choose_device(device)
+    if threads:
+        torch.set_num_threads(threads)
     configs = tuple(configs) or default_configs(chosen)
     unknown = sorted(set(configs) - set(CONFIGS))
     if unknown:
@@ -232,7 +238,8 @@ def run_benchmark(*, device: str = "auto", profile: str = "full", cases: tuple[s
     if missing:
         raise UsageError(f"unknown case {missing[0]!r}; choose from {', '.join(c.name for c in cases_for(profile))}")
     options = {"profile": profile, "cases": [c.name for c in selected], "configs": list(configs),
-               "warmup": warmup, "steps": steps, "repeats": repeats, "startup_runs": startup_runs}
+               "warmup": warmup, "steps": steps, "repeats": repeats, "startup_runs": startup_runs,
+               "threads": threads}
     document = {"format": FORMAT, "format_version": FORMAT_VERSION, **environment(chosen), "options": options}
     document["cases"] = [run_case(case, device=chosen, configs=configs, options=options, log=log)
                          for case in selected]

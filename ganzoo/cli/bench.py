@@ -38,13 +38,15 @@ def _names(value: str | None) -> tuple[str, ...]:
 @click.option("--steps", type=click.IntRange(min=1), help="timed steps [by profile: full 30, cpu 6, smoke 2]")
 @click.option("--repeats", type=click.IntRange(min=1), help="timed blocks; the median counts [full 3, cpu 3, smoke 1]")
 @click.option("--startup-runs", type=click.IntRange(min=0), help="runs of `ganzoo --help`; 0: skip [5; smoke 1]")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="torch CPU threads (default: torch's); 1 on a machine shared with other work")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="write every figure to this JSON file")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),
               help="write the page of tables (e.g. docs/benchmarks.md) from this run and every other "
                    "benchmark JSON beside --json")
 def bench_command(*, device: str, profile: str | None, smoke: bool, cases: str | None, configs: str | None,
                   warmup: int | None, steps: int | None, repeats: int | None, startup_runs: int | None,
-                  json_path: str | None, markdown_path: str | None) -> None:
+                  threads: int | None, json_path: str | None, markdown_path: str | None) -> None:
     """Measure ganzoo's training step and inference against the plain reference algorithm, side by side
     on one device: images/s, step time, peak memory, FLOPs and MFU, and each as a ratio to the baseline.
 
@@ -62,7 +64,7 @@ def bench_command(*, device: str, profile: str | None, smoke: bool, cases: str |
         configs=_names(configs),
         warmup=defaults[0] if warmup is None else warmup, steps=steps or defaults[1],
         repeats=repeats or defaults[2], startup_runs=defaults[3] if startup_runs is None else startup_runs,
-        log=click.echo)
+        threads=threads, log=click.echo)
     if json_path:
         atomic_write(Path(json_path), json.dumps(document, indent=2) + "\n")
         click.echo(f"wrote {json_path}")
