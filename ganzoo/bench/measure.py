@@ -93,11 +93,11 @@ def peak_tflops(device: torch.device, precision: str) -> float | None:
 
 
 def device_name(device: torch.device) -> str:
-    """What the tables call the device: the GPU's name, or the CPU's model and thread count."""
+    """What the tables call the device: the GPU's name, or the CPU's model (its threads are recorded apart)."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     if device.type == "cpu":
-        return f"{_cpu_model()} ({torch.get_num_threads()} threads)"
+        return _cpu_model()
     return device.type
 
 

@@ -29,8 +29,12 @@ images per second over the baseline's. FLOPs per step are counted by `torch.util
 one step; MFU (model FLOP utilisation) is printed for GPUs with a known peak only. Peak memory is
 `torch.cuda.max_memory_allocated` on CUDA; on the CPU it is not measured (a process's peak RSS would
 include every case before it). A case is named after the full-size case it stands for; the size and
-batch columns say what was run.
+batch columns say what was run. On a CPU shared with other work, `--threads 1` keeps the figures from
+swinging with the neighbours' load.
 """
+
+SMOKE_NOTE = ("The smoke profile checks that every case runs (as the tests do); at 32x32 and width 8 a step "
+              "takes milliseconds, so its timings measure per-call overhead and noise, not speed.")
 
 TRAIN_COLUMNS = ("case", "size", "batch", "config", "images/s", "x baseline", "ms/step", "peak MB",
                  "GFLOP/step", "MFU")
@@ -123,9 +127,10 @@ def section(document: dict[str, Any]) -> str:
         command += f" --threads {options['threads']}"
     if len(options["cases"]) < len(cases_for(options["profile"])):
         command += f" --cases {','.join(options['cases'])}"
-    parts = [f"## {device['name']}: profile `{options['profile']}`",
+    threads = f", {device['threads']} thread{'s' if device['threads'] != 1 else ''}" if device["type"] == "cpu" else ""
+    parts = [f"## {device['name']}{threads}: profile `{options['profile']}`",
              f"{version_text}. Taken with `{command}` (the median of the timed blocks counts).",
-             summary(document), tables(document)]
+             *([SMOKE_NOTE] if options["profile"] == "smoke" else []), summary(document), tables(document)]
     startup = document.get("startup")
     if startup:
         parts.append(f"`ganzoo --help` starts in {startup['ganzoo_help_s']:.3f} s against "

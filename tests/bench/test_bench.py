@@ -28,8 +28,8 @@ def smoke(tmp_path_factory):
     """One smoke run (every case; plain and the fast-path configurations), its JSON and its page."""
     folder = tmp_path_factory.mktemp("bench")
     out, page = folder / "cpu-smoke.json", folder / "benchmarks.md"
-    result = CliRunner().invoke(cli, ["bench", "--smoke", "--device", "cpu", "--configs", "plain,fast,bf16",
-                                      "--json", str(out), "--markdown", str(page)], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["bench", "--smoke", "--device", "cpu", "--threads", "1",
+                                      "--configs", "plain,fast,bf16", "--json", str(out), "--markdown", str(page)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return json.loads(out.read_text()), page.read_text(), result.output
 
@@ -67,6 +67,7 @@ def test_the_document_names_device_versions_options_and_startup(smoke):
     assert set(document["versions"]) >= {"ganzoo", "torch", "python"}
     assert document["options"]["profile"] == "smoke"
     assert document["options"]["configs"] == ["plain", "fast", "bf16"]
+    assert document["options"]["threads"] == 1 and "--threads 1" in smoke[1]
     startup = document["startup"]
     assert startup["ganzoo_help_s"] > 0 and startup["python_c_pass_s"] > 0
 
