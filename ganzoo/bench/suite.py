@@ -112,7 +112,8 @@ def _precision(spec: Any) -> str:
 
 def _ganzoo_runner(case: Case, spec: Any, batch: dict[str, Any], folder: Path) -> tuple[Callable[[], Any], Any]:
     """ganzoo's iteration exactly as the loop runs it (training), or the trained model's inference
-    function in eval mode under ``inference_mode``, autocast to the run's precision (inference)."""
+    function in eval mode under ``no_grad`` as the bundle's :class:`ganzoo.hub.Model` runs it, autocast to
+    the run's precision (inference)."""
     from ganzoo.train.engine import Trainer
 
     trainer = Trainer(spec, folder, progress=False)
@@ -126,7 +127,7 @@ def _ganzoo_runner(case: Case, spec: Any, batch: dict[str, Any], folder: Path) -
         net.eval()
 
     def infer() -> Any:
-        with torch.inference_mode(), torch.autocast(trainer.device.type, dtype=dtype, enabled=dtype is not None):
+        with torch.no_grad(), torch.autocast(trainer.device.type, dtype=dtype, enabled=dtype is not None):
             return network(inputs)
 
     return infer, trainer
