@@ -84,12 +84,21 @@ def peak_tflops(device: torch.device, precision: str) -> float | None:
     if device.type != "cuda":
         return None
     name = torch.cuda.get_device_name(device)
-    if precision == "fp32" and torch.backends.cudnn.allow_tf32:
+    if precision == "fp32" and _convolutions_in_tf32():
         precision = "tf32"
     for key in sorted(PEAK_TFLOPS, key=len, reverse=True):
         if key in name:
             return PEAK_TFLOPS[key].get(precision)
     return None
+
+
+def _convolutions_in_tf32() -> bool:
+    """Whether cuDNN may run fp32 convolutions in TF32 (its default); assumed so where the flags were
+    set through the new API, which makes the legacy name raise."""
+    try:
+        return bool(torch.backends.cudnn.allow_tf32)
+    except RuntimeError:
+        return True
 
 
 def device_name(device: torch.device) -> str:

@@ -55,16 +55,15 @@ def ganzoo_spec(case: Case, settings: dict[str, Any], device: torch.device) -> A
 
 @contextlib.contextmanager
 def _restored_backend_flags() -> Iterator[None]:
-    """Leave the global backend switches a fast configuration may turn (cuDNN autotuning, TF32) as they
-    were, so the next case's baseline runs with the defaults."""
-    saved = (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32,
-             torch.backends.cuda.matmul.allow_tf32, torch.get_float32_matmul_precision())
+    """Leave cuDNN autotuning as it was after a fast configuration turned it on, so the next case's
+    baseline runs with the defaults. The TF32 switches are left alone: reading or setting them through
+    the legacy names after the new ``fp32_precision`` API was used raises, and these networks are
+    convolutions, which cuDNN runs in TF32 by default for the baseline too."""
+    saved = torch.backends.cudnn.benchmark
     try:
         yield
     finally:
-        (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32,
-         torch.backends.cuda.matmul.allow_tf32) = saved[:3]
-        torch.set_float32_matmul_precision(saved[3])
+        torch.backends.cudnn.benchmark = saved
 
 
 def _free(device: torch.device) -> None:

@@ -180,3 +180,29 @@ def test_the_dcgan_networks_are_the_example_s_at_64x64():
     generator, discriminator = _example_dcgan()
     assert _layers(ganzoo.create_generator("dcgan", nz=100, ngf=64, image_size=64, norm="batch")) == _layers(generator)
     assert _layers(ganzoo.create_discriminator("dc", ndf=64, image_size=64, norm="batch")) == _layers(discriminator)
+
+
+@pytest.mark.parametrize(("gpu", "precision", "peak"), [
+    ("NVIDIA H100 80GB HBM3", "bf16", 989.4),
+    ("NVIDIA H100 PCIe", "bf16", 756.0),  # the longer name wins over plain H100
+    ("NVIDIA H200", "fp32", 494.7),  # fp32 convolutions run in TF32 by default
+    ("NVIDIA A100-SXM4-80GB", "fp16", 312.0),
+    ("Tesla T4", "bf16", None),  # unknown: no MFU
+])
+def test_peak_flops_are_looked_up_by_gpu_name(monkeypatch, gpu, precision, peak):
+    from ganzoo.bench import measure
+
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: gpu)
+    assert measure.peak_tflops(torch.device("cuda"), precision) == peak
+    assert measure.peak_tflops(torch.device("cpu"), precision) is None
+
+
+def test_mfu_is_flops_per_second_over_the_peak(monkeypatch):
+    from ganzoo.bench import measure
+
+    monkeypatch.setattr(measure, "peak_tflops", lambda device, precision: 100.0)
+    monkeypatch.setattr(measure, "time_steps", lambda step, **kwargs: 0.5)
+    figures = measure.measure(lambda: None, device=torch.device("cpu"), batch=8, warmup=0, steps=1, repeats=1,
+                              flops=10 * 10**12, precision="bf16")
+    assert figures["images_per_s"] == 16.0 and figures["step_ms"] == 500.0
+    assert figures["mfu"] == 0.2  # 10 TFLOP in 0.5 s = 20 TFLOP/s of 100
