@@ -1,0 +1,208 @@
+"""`ganzoo bench`: the smoke benchmark runs end to end on the CPU, puts the baseline beside every case,
+counts the same FLOPs for the plain reference and ganzoo's plain step, and the page is made from the JSON.
+
+No timing is asserted: the figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from click.testing import CliRunner
+from torch import nn
+
+from ganzoo.bench import report
+from ganzoo.bench.cases import CONFIGS, cases_for
+from ganzoo.cli import cli
+
+SMOKE_CASES = [case.name for case in cases_for("smoke")]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """One smoke run (every case; plain and the fast-path configurations), its JSON and its page."""
+    folder = tmp_path_factory.mktemp("bench")
+    out, page = folder / "cpu-smoke.json", folder / "benchmarks.md"
+    result = CliRunner().invoke(cli, ["bench", "--smoke", "--device", "cpu", "--threads", "1",
+                                      "--configs", "plain,fast,bf16", "--json", str(out), "--markdown", str(page)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(out.read_text()), page.read_text(), result.output
+
+
+def rows(case):
+    return {row["config"]: row for row in case["results"]}
+
+
+def test_every_case_is_measured_with_the_baseline_beside_it(smoke):
+    document, _, _ = smoke
+    assert [case["name"] for case in document["cases"]] == SMOKE_CASES
+    assert {case["kind"] for case in document["cases"]} == {"train", "infer"}
+    for case in document["cases"]:
+        by_config = rows(case)
+        assert list(by_config) == ["baseline", "plain", "fast", "bf16"], case["name"]
+        for name in ("baseline", "plain"):
+            row = by_config[name]
+            assert row["status"] == "ok", (case["name"], row)
+            assert row["images_per_s"] > 0 and row["step_ms"] > 0
+            assert row["peak_memory_mb"] is None, "the CPU's peak memory is not measured"
+            assert row["mfu"] is None, "no MFU without a known peak"
+        assert by_config["baseline"]["speed_ratio"] == 1.0
+        for name in ("fast", "bf16"):  # measured where this ganzoo has the fast path, else said why not
+            row = by_config[name]
+            assert row["status"] in ("ok", "unavailable"), (case["name"], row)
+            assert row["settings"] == CONFIGS[name]
+            assert row["status"] == "ok" or row["reason"]
+
+
+def test_the_document_names_device_versions_options_and_startup(smoke):
+    document, _, _ = smoke
+    assert document["format"] == "ganzoo-bench"
+    assert document["device"]["type"] == "cpu" and document["device"]["name"]
+    assert document["versions"]["torch"] == torch.__version__
+    assert set(document["versions"]) >= {"ganzoo", "torch", "python"}
+    assert document["options"]["profile"] == "smoke"
+    assert document["options"]["configs"] == ["plain", "fast", "bf16"]
+    assert document["options"]["threads"] == 1 and "--threads 1" in smoke[1]
+    startup = document["startup"]
+    assert startup["ganzoo_help_s"] > 0 and startup["python_c_pass_s"] > 0
+
+
+def test_flops_are_counted_and_the_baseline_does_the_same_work(smoke):
+    """Same algorithm, same FLOPs: ganzoo's plain step within 2% of the reference written plainly,
+    except DCGAN's training, where the example does not freeze D for the generator's update and so
+    also computes D's weight gradients there (more FLOPs, never fewer)."""
+    document, _, _ = smoke
+    for case in document["cases"]:
+        by_config = rows(case)
+        base, plain = by_config["baseline"]["flops"], by_config["plain"]["flops"]
+        assert base > 0 and plain > 0, case["name"]
+        assert case["flops_per_step"] == base
+        if case["recipe"] == "dcgan" and case["kind"] == "train":
+            assert plain <= base <= 1.5 * plain, case["name"]
+        else:
+            assert abs(base - plain) <= 0.02 * base, (case["name"], base, plain)
+
+
+def test_the_page_is_made_from_the_json(smoke, tmp_path):
+    document, page, _ = smoke
+    assert page == report.render([document])
+    assert "No GPU was lent to this task" in page and report.GPU_COMMAND in page
+    assert document["device"]["name"] in page and f"torch {torch.__version__}" in page
+    for case in document["cases"]:
+        for row in case["results"]:
+            assert f"| {case['name']} | {case['image_size']} | {case['batch']} | {row['config']} |" in page
+
+
+def test_every_table_row_has_the_header_s_columns(smoke):
+    _, page, _ = smoke
+    tables = [line for line in page.splitlines() if line.startswith("|")]
+    assert tables
+    header = None
+    for line in tables:
+        if line.startswith("| case"):
+            header = line.count("|")
+        assert line.count("|") == header, line
+
+
+def test_the_summary_says_how_each_configuration_compares():
+    document = {"options": {"configs": ["plain", "fast"]}, "cases": [
+        {"kind": "train", "results": [{"config": "baseline", "status": "ok", "speed_ratio": 1.0},
+                                      {"config": "plain", "status": "ok", "speed_ratio": 0.8},
+                                      {"config": "fast", "status": "unavailable", "reason": "no"}]},
+        {"kind": "train", "results": [{"config": "plain", "status": "ok", "speed_ratio": 1.25}]},
+    ]}
+    lines = report.summary(document).splitlines()
+    assert lines[0].startswith("- `plain`: slower than the baseline") and "x0.80 to x1.25" in lines[0]
+    assert "geometric mean x1.00" in lines[0]
+    assert lines[1].startswith("- `fast`: not measured")
+
+
+def test_a_gpu_document_replaces_the_empty_gpu_section(smoke):
+    document, _, _ = smoke
+    gpu = json.loads(json.dumps(document))
+    gpu["device"] = {"type": "cuda", "name": "NVIDIA H100 80GB HBM3", "threads": 1}
+    page = report.render([document, gpu])
+    assert "No GPU was lent" not in page
+    assert page.index("NVIDIA H100") < page.index(document["device"]["name"])
+
+
+def test_unknown_cases_and_configurations_are_refused():
+    for args in (["--cases", "cyclegan-b3"], ["--configs", "turbo"]):
+        result = CliRunner().invoke(cli, ["bench", "--smoke", "--device", "cpu", *args])
+        assert result.exit_code != 0 and "choose from" in result.output, result.output
+
+
+def test_bench_help_imports_no_torch():
+    code = ("import sys\nfrom ganzoo.cli import cli\n"
+            "cli.main(['bench', '--help'], prog_name='ganzoo', standalone_mode=False)\n"
+            "print('TORCH', 'torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "GANZOO_PLUGINS": ""})
+    assert result.returncode == 0, result.stderr
+    assert "--smoke" in result.stdout and "--markdown" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "TORCH False"
+
+
+def _example_dcgan(nz: int = 100, ngf: int = 64, ndf: int = 64, nc: int = 3) -> tuple[nn.Module, nn.Module]:
+    """The networks of PyTorch's examples/dcgan/main.py, as written there."""
+    generator = nn.Sequential(
+        nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
+    discriminator = nn.Sequential(
+        nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+    return generator, discriminator
+
+
+def _layers(net: nn.Module) -> list[tuple[str, tuple]]:
+    """Each layer with weights or a non-trivial configuration, in order: its type and its shapes."""
+    return [(type(m).__name__, tuple(p.shape for p in m.parameters(recurse=False)),
+             getattr(m, "stride", None), getattr(m, "padding", None))
+            for m in net.modules() if not list(m.children()) and not isinstance(m, nn.Sigmoid)]
+
+
+def test_the_dcgan_networks_are_the_example_s_at_64x64():
+    """The baseline builds ganzoo's DCGAN pair: it must be the example's layout (the example's final
+    Sigmoid is inside its BCELoss here, BCEWithLogitsLoss)."""
+    import ganzoo
+
+    generator, discriminator = _example_dcgan()
+    assert _layers(ganzoo.create_generator("dcgan", nz=100, ngf=64, image_size=64, norm="batch")) == _layers(generator)
+    assert _layers(ganzoo.create_discriminator("dc", ndf=64, image_size=64, norm="batch")) == _layers(discriminator)
+
+
+@pytest.mark.parametrize(("gpu", "precision", "peak"), [
+    ("NVIDIA H100 80GB HBM3", "bf16", 989.4),
+    ("NVIDIA H100 PCIe", "bf16", 756.0),  # the longer name wins over plain H100
+    ("NVIDIA H200", "fp32", 494.7),  # fp32 convolutions run in TF32 by default
+    ("NVIDIA A100-SXM4-80GB", "fp16", 312.0),
+    ("Tesla T4", "bf16", None),  # unknown: no MFU
+])
+def test_peak_flops_are_looked_up_by_gpu_name(monkeypatch, gpu, precision, peak):
+    from ganzoo.bench import measure
+
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: gpu)
+    assert measure.peak_tflops(torch.device("cuda"), precision) == peak
+    assert measure.peak_tflops(torch.device("cpu"), precision) is None
+
+
+def test_mfu_is_flops_per_second_over_the_peak(monkeypatch):
+    from ganzoo.bench import measure
+
+    monkeypatch.setattr(measure, "peak_tflops", lambda device, precision: 100.0)
+    monkeypatch.setattr(measure, "time_steps", lambda step, **kwargs: 0.5)
+    figures = measure.measure(lambda: None, device=torch.device("cpu"), batch=8, warmup=0, steps=1, repeats=1,
+                              flops=10 * 10**12, precision="bf16")
+    assert figures["images_per_s"] == 16.0 and figures["step_ms"] == 500.0
+    assert figures["mfu"] == 0.2  # 10 TFLOP in 0.5 s = 20 TFLOP/s of 100
