@@ -126,12 +126,13 @@ def test_fast_on_the_cpu_says_what_it_picked_and_an_explicit_setting_wins():
     config, _ = dry_run("--fast")
     assert config["train"]["fast"] is True
     note = next(n for n in config["notes"] if n.startswith("--fast on cpu"))
-    from ganzoo.train.config import FAST_PATH
+    from ganzoo.train.config import FAST_PATH, MEASURED_SLOWER
 
     for key, value in FAST_PATH["cpu"].items():
         assert f"{key}={json.dumps(value)}" in note
         if key in config["train"]:
             assert config["train"][key] == value
+    assert all(option in note for option in MEASURED_SLOWER["cpu"]), note
     explicit, _ = dry_run("--fast", "--precision", "fp16", "--compile")
     assert explicit["train"]["precision"] == "fp16" and explicit["train"]["compile"] == "default"
     default, _ = dry_run()
