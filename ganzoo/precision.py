@@ -20,8 +20,10 @@ from typing import Any, Callable, Mapping, TypeVar
 import torch
 from torch import Tensor
 
-#: The autocast dtype of each precision (None: no autocast, exact float32).
-DTYPES: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+from ganzoo.train.spec import PRECISIONS
+
+#: The autocast dtype of each precision the spec allows (None: no autocast, exact float32).
+DTYPES: dict[str, torch.dtype | None] = dict(zip(PRECISIONS, (None, torch.bfloat16, torch.float16), strict=True))
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -339,17 +339,21 @@ def _check_data_mode(recipe: Recipe, mode: str) -> None:
 #:   Adam foreach    1.05      0.89
 #:   Adam fused      1.28      0.96
 #:
-#: So on the CPU --fast picks fused Adam alone (clearly faster on pix2pix, within the noise on cyclegan,
-#: where convolutions dominate); bf16 wins on one recipe and loses on the other, within the noise, and
-#: changes the numbers, so it stays off (MEASURED_SLOWER lists what --fast leaves off).
+#: A second run of bf16 and Adam (6 rounds): pix2pix bf16 1.07, foreach 0.97, fused 1.22; cyclegan bf16
+#: 1.36, foreach 1.05, fused 1.04. The CPU has native bf16 (avx512_bf16): bf16 is faster on cyclegan and
+#: about even on pix2pix. Both together (what --fast picks), against fp32 eager: pix2pix 1.13, cyclegan 1.44.
+#:
+#: So on the CPU --fast picks bf16 where the CPU computes bf16 natively and fused Adam; a CPU without
+#: native bf16 (not measured here: oneDNN emulates bf16 there, expected slower) stays in fp32.
+#: MEASURED_SLOWER lists what --fast leaves off.
 FAST_PATH: dict[str, dict[str, Any]] = {
     "cuda": {"precision": "bf16", "channels_last": True, "compile": "default", "adam": "fused",
              "cudnn_benchmark": True, "prefetch": True},
-    "cpu": {"adam": "fused"},
+    "cpu": {"precision": "bf16", "adam": "fused"},
     "mps": {},  # nothing measured there yet: --fast changes nothing on MPS
 }
 #: What was measured no faster than fp32 eager on a device type, so --fast leaves it off there (said in its note).
-MEASURED_SLOWER: dict[str, tuple[str, ...]] = {"cpu": ("bf16", "fp16", "channels_last", "compile")}
+MEASURED_SLOWER: dict[str, tuple[str, ...]] = {"cpu": ("fp16", "channels_last", "compile")}
 #: The keys of FAST_PATH that are fields of the run's TrainSpec (the others the engine reads).
 FAST_SETTINGS = ("precision", "channels_last", "compile")
 
@@ -368,15 +372,28 @@ def device_type(name: str) -> str:
 
 
 def fast_choices(device: str) -> dict[str, Any]:
-    """FAST_PATH's entry for a device (a device type or setting), bf16 turned fp16 on a GPU without bf16."""
+    """FAST_PATH's entry for a device (a device type or setting), for this machine: bf16 becomes fp16 on a
+    GPU without bf16, and fp32 (no precision picked) on a CPU without native bf16."""
     kind = device_type(device)
     picks = dict(FAST_PATH.get(kind, {}))
-    if kind == "cuda" and picks.get("precision") == "bf16":
+    if picks.get("precision") == "bf16" and kind in ("cuda", "cpu"):
         import torch
 
-        if not torch.cuda.is_bf16_supported():
+        if kind == "cuda" and not torch.cuda.is_bf16_supported():
             picks["precision"] = "fp16"
+        elif kind == "cpu" and not _cpu_has_bf16():
+            del picks["precision"]
     return picks
+
+
+def _cpu_has_bf16() -> bool:
+    """Whether the CPU computes bf16 natively (avx512_bf16 or AMX), as oneDNN reports it."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # pragma: no cover - a torch built without oneDNN
+        return False
 
 
 def resolve_fast(train: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:

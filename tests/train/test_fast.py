@@ -126,9 +126,11 @@ def test_fast_on_the_cpu_says_what_it_picked_and_an_explicit_setting_wins():
     config, _ = dry_run("--fast")
     assert config["train"]["fast"] is True
     note = next(n for n in config["notes"] if n.startswith("--fast on cpu"))
-    from ganzoo.train.config import FAST_PATH, MEASURED_SLOWER
+    from ganzoo.train.config import MEASURED_SLOWER, fast_choices
 
-    for key, value in FAST_PATH["cpu"].items():
+    picked = fast_choices("cpu")  # the CPU's table entry, bf16 only where this CPU computes it natively
+    assert picked["adam"] == "fused"
+    for key, value in picked.items():
         assert f"{key}={json.dumps(value)}" in note
         if key in config["train"]:
             assert config["train"][key] == value
@@ -139,6 +141,15 @@ def test_fast_on_the_cpu_says_what_it_picked_and_an_explicit_setting_wins():
     assert {k: default["train"][k] for k in ("precision", "channels_last", "compile", "fast")} == \
         {"precision": "fp32", "channels_last": False, "compile": None, "fast": False}
     assert not any("--fast" in n for n in default["notes"])
+
+
+def test_fast_keeps_fp32_on_a_cpu_without_native_bf16(monkeypatch):
+    from ganzoo.train import config
+
+    monkeypatch.setattr(config, "_cpu_has_bf16", lambda: False)
+    assert "precision" not in config.fast_choices("cpu")
+    monkeypatch.setattr(config, "_cpu_has_bf16", lambda: True)
+    assert config.fast_choices("cpu")["precision"] == "bf16"
 
 
 @pytest.mark.parametrize("args, key", [(["--precision", "fp8"], "precision"), (["--compile", "fastest"], "compile"),
