@@ -334,8 +334,8 @@ def _check_data_mode(recipe: Recipe, mode: str) -> None:
 #:   channels_last   0.88      (0.89)    (cyclegan's networks all have instance norm: nothing changes,
 #:                                        so 0.89 is the noise of these figures, about +-10%)
 #:   compile         ~0.9      -         (pix2pix alone: 75 ms against 65-70 eager; the first step
-#:                                        compiles for seconds; in one process with eager trainers its
-#:                                        OpenMP threads slowed them 5-50x)
+#:                                        compiles for seconds; timed in a process of its own: beside
+#:                                        it, eager trainers ran up to 50x slower, cause not pinned down)
 #:   Adam foreach    1.05      0.89
 #:   Adam fused      1.28      0.96
 #:
