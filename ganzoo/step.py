@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo.errors import GanzooError
+from ganzoo.precision import Precision
 
 
 class AuxTerm(NamedTuple):
@@ -32,7 +33,8 @@ class Step:
     Attributes available to subclasses: ``nets`` (by the names the recipe declares), ``adversarial``
     (the loss in the ``loss`` slot), ``aux`` (role -> :class:`AuxTerm`), ``optimizers`` (by group),
     ``hparams`` (the recipe's step hyper-parameters, resolved), ``device``, ``inference_networks``
-    (direction -> network name) and ``iteration`` (updates done so far).
+    (direction -> network name), ``iteration`` (updates done so far) and ``precision`` (the run's
+    :class:`~ganzoo.precision.Precision`, set by the engine: exact fp32 unless the run asks otherwise).
     """
 
     #: How many fixed inputs a sample grid shows.
@@ -45,6 +47,7 @@ class Step:
         self.optimizers, self.hparams, self.device = dict(optimizers), dict(hparams), device
         self.inference_networks = dict(inference)
         self.iteration = 0
+        self.precision = Precision()
 
     # -- what the engine asks ------------------------------------------------------------------
 
@@ -108,11 +111,21 @@ class Step:
             set_requires_grad(nets, True)
 
     def update(self, group: str, loss: Tensor) -> None:
-        """One optimizer step of ``group`` on ``loss``."""
+        """One optimizer step of ``group`` on ``loss``: every recipe's updates come through here, so the
+        run's precision applies to all of them. The backward pass and the step run outside autocast;
+        in fp16 the group's gradient scaler scales the loss, skips a step whose gradients overflowed,
+        and adjusts its scale."""
         optimizer = self.optimizers[group]
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        scaler = self.precision.scalers.get(group)
+        with self.precision.outside_autocast():
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
 
     def discriminator_loss(self, disc: nn.Module, real: Tensor, fake: Tensor, *, scale: float = 0.5) -> Tensor:
         """The adversarial loss on real and (detached) fake inputs, times ``scale`` (the reference

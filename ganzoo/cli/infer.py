@@ -12,6 +12,7 @@ from ganzoo.cli import cli
 from ganzoo.cli.hub import quiet_hub_client
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.fsutil import OutputError, atomic_write, describe_os_error, ensure_writable_dir
+from ganzoo.train.spec import PRECISIONS
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -29,8 +30,10 @@ SOURCE = "SOURCE"
                                                 "instead of the model's image size")
 @click.option("--revision", help="a branch, tag or commit of a Hub repo")
 @click.option("--device", default="cpu", show_default=True)
+@click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True,
+              help="autocast precision of the generator (bf16 or fp16 for speed on a GPU)")
 def translate_command(source: str, images: tuple[str, ...], direction: str, out_dir: str, keep_size: bool,
-                      revision: str | None, device: str) -> None:
+                      revision: str | None, device: str, precision: str) -> None:
     """Translate IMAGES with the generator of SOURCE (a run folder, a bundle folder, hf-hub:ORG/NAME[@REV] or
     reference:NAME); writes one PNG per image into --out. Only that generator is downloaded."""
     from ganzoo.hub import Model
@@ -43,7 +46,8 @@ def translate_command(source: str, images: tuple[str, ...], direction: str, out_
     model = Model.from_pretrained(source, revision=revision, device=device)
     if model.config.get("generator_input") == "noise":
         raise GanzooError(f"{source} generates from noise; use `ganzoo sample {source}`")
-    for path, image in zip(images, model.translate(list(images), direction=direction, keep_size=keep_size)):
+    translated = model.translate(list(images), direction=direction, keep_size=keep_size, precision=precision)
+    for path, image in zip(images, translated):
         dest = out / f"{Path(path).stem}.png"
         atomic_write(dest, _png_bytes(image), sync=False)
         click.echo(str(dest))
@@ -66,8 +70,10 @@ def _png_bytes(image: Image.Image) -> bytes:
               help="PNG grid (default SOURCE/samples/sample-seedS.png for a folder, else sample-seedS.png)")
 @click.option("--revision", help="a branch, tag or commit of a Hub repo")
 @click.option("--device", default="cpu", show_default=True)
+@click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True,
+              help="autocast precision of the generator (bf16 or fp16 for speed on a GPU)")
 def sample_command(source: str, count: int, seed: int, out_file: str | None, revision: str | None,
-                   device: str) -> None:
+                   device: str, precision: str) -> None:
     """Generate -n images from noise with the generator of SOURCE, as one PNG grid."""
     import torch
 
@@ -80,7 +86,7 @@ def sample_command(source: str, count: int, seed: int, out_file: str | None, rev
     model = Model.from_pretrained(source, revision=revision, device=device)
     if model.config.get("generator_input") != "noise":
         raise GanzooError(f"{source} translates images; use `ganzoo translate {source} IMAGES...`")
-    images = model.sample(count, seed=seed)
+    images = model.sample(count, seed=seed, precision=precision)
     side = math.ceil(math.sqrt(count))
     rows = [images[i:i + side] for i in range(0, count, side)]
     if rows[-1].shape[0] < side:  # pad the last row with white

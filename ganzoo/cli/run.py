@@ -95,6 +95,14 @@ def _recipe_command(recipe) -> click.Command:
         click.Option(["--seed"], metavar="N"),
         click.Option(["--device"], help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps"),
         click.Option(["--deterministic"], is_flag=True, default=None, help="deterministic algorithms"),
+        # The fast path (docs/training.md, "The fast path"); the default stays exact fp32 eager.
+        click.Option(["--precision"], metavar="fp32|bf16|fp16", help="autocast precision of the forward passes"),
+        click.Option(["--channels-last"], is_flag=True, default=None,
+                     help="channels-last layout for the networks without instance norm"),
+        click.Option(["--compile"], is_flag=False, flag_value="default", default=None, metavar="[MODE]",
+                     help="torch.compile the networks: default, reduce-overhead (CUDA graphs), max-autotune"),
+        click.Option(["--fast"], is_flag=True, default=None,
+                     help="the best measured combination for the device (said in a note)"),
         click.Option(["--resume", "resume_dir"], type=click.Path(exists=True, file_okay=False),
                      help="continue the run in this folder"),
         click.Option(["--dry-run"], is_flag=True, help="print the run's specification and parameter counts"),
@@ -137,7 +145,9 @@ def _parse_aux(items: tuple[str, ...]) -> tuple[dict[str, str], dict[str, float]
 
 
 #: The options that are settings of the spec, given as text and checked as ``--set`` values are.
-SETTING_OPTIONS = ("steps", "epochs", "batch_size", "image_size", "lr", "seed", "device")
+SETTING_OPTIONS = ("steps", "epochs", "batch_size", "image_size", "lr", "seed", "device", "precision", "compile")
+#: The flags that switch a setting of the spec on.
+SETTING_FLAGS = ("deterministic", "channels_last", "fast")
 
 
 def _build(recipe, kwargs: dict[str, Any]):
@@ -146,8 +156,7 @@ def _build(recipe, kwargs: dict[str, Any]):
     config = _read_config(Path(kwargs["config_file"])) if kwargs["config_file"] else None
     aux_losses, aux_weights = _parse_aux(kwargs["aux"])
     sets = {**aux_weights, **parse_sets(list(kwargs["sets"]))}
-    if kwargs["deterministic"]:
-        sets["deterministic"] = True
+    sets.update({flag: True for flag in SETTING_FLAGS if kwargs[flag]})
     if kwargs["loggers"]:
         sets["loggers"] = list(kwargs["loggers"])
     settings = {k: parse_value(kwargs[k]) for k in SETTING_OPTIONS if kwargs[k] is not None}

@@ -11,11 +11,12 @@ fetches the config and one generator, never the discriminators or the other dire
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
 from ganzoo.errors import GanzooError, first_line
 from ganzoo.fsutil import ensure_writable_dir
@@ -109,7 +110,8 @@ class Model:
         return self.network(directions[direction])
 
     def translate(self, images: torch.Tensor | ImageLike | Sequence[ImageLike], *, direction: str = "AtoB",
-                  keep_size: bool = False) -> torch.Tensor | list[Image.Image]:
+                  keep_size: bool = False, precision: str = "fp32",
+                  channels_last: bool = False) -> torch.Tensor | list[Image.Image]:
         """Translate images with the generator for ``direction``.
 
         Args:
@@ -118,6 +120,10 @@ class Model:
             direction: ``AtoB`` or ``BtoA``, relative to the direction the model was trained.
             keep_size: for images and paths, keep each one's size (rounded to what the generator takes)
                 instead of resizing to the model's image size.
+            precision: ``fp32`` (exact), ``bf16`` or ``fp16``: the generator runs under autocast to that
+                dtype (on a GPU, about twice the images per second); the output is float32 either way.
+            channels_last: run the generator in the channels-last layout, unless it has instance norm
+                (which copies the layout back and would only be slower).
 
         Returns:
             For a tensor, the generator's output in [-1, 1] with the same layout and on the input's device;
@@ -126,19 +132,36 @@ class Model:
         import torch
 
         gen = self.generator(direction)
+        run = functools.partial(self._run, gen, precision=precision, channels_last=channels_last)
         if isinstance(images, torch.Tensor):
-            return self._translate_tensor(gen, images)
+            return self._translate_tensor(gen, images, run)
         items = [images] if isinstance(images, (str, os.PathLike)) or _is_pil(images) else list(images)
         channels = self.config.get("channels", {}).get("A" if direction == "AtoB" else "B", 3)
         outputs = []
         for item in items:
             x = self._to_tensor(item, gen, channels=channels, keep_size=keep_size)
-            outputs.append(_to_pil(self._translate_tensor(gen, x)))
+            outputs.append(_to_pil(self._translate_tensor(gen, x, run)))
         return outputs
 
-    def _translate_tensor(self, gen: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    def _run(self, gen: nn.Module, x: torch.Tensor, *, precision: str, channels_last: bool) -> torch.Tensor:
+        """The generator on ``x`` (moved to the model's device) without gradients, in ``precision`` and
+        the layout asked for; float32 out."""
         import torch
 
+        from ganzoo.precision import DTYPES, autocast
+        from ganzoo.train.fast import channels_last_networks
+
+        if precision not in DTYPES:
+            raise GanzooError(f"precision must be one of {', '.join(DTYPES)}, not {precision!r}")
+        x = x.to(self.device, torch.float32)
+        if channels_last and channels_last_networks({"gen": gen}) and x.dim() == 4:
+            gen.to(memory_format=torch.channels_last)
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.no_grad(), autocast(torch.device(self.device).type, precision):
+            return gen(x).float().contiguous()
+
+    def _translate_tensor(self, gen: nn.Module, x: torch.Tensor,
+                          run: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
         single = x.dim() == 3
         batch = x.unsqueeze(0) if single else x
         if batch.dim() != 4:
@@ -150,8 +173,7 @@ class Model:
         if batch.shape[-1] % multiple or batch.shape[-2] % multiple:
             raise GanzooError(f"image sides must be multiples of {multiple} for this generator, got "
                               f"{batch.shape[-2]}x{batch.shape[-1]}")
-        with torch.no_grad():
-            y = gen(batch.to(self.device, torch.float32)).to(x.device)
+        y = run(batch).to(x.device)
         return y[0] if single else y
 
     def _to_tensor(self, item: ImageLike, gen: nn.Module, *, channels: int, keep_size: bool) -> torch.Tensor:
@@ -177,8 +199,9 @@ class Model:
             target = (self.image_size, self.image_size)
         return TF.to_tensor(img.resize(target, resample=Image.Resampling.BICUBIC)) * 2 - 1  # as the reference
 
-    def sample(self, n: int, *, seed: int = 0) -> torch.Tensor:
-        """``n`` images from a noise-to-image model, (n, C, H, W) in [-1, 1]; the same seed, the same images."""
+    def sample(self, n: int, *, seed: int = 0, precision: str = "fp32", channels_last: bool = False) -> torch.Tensor:
+        """``n`` images from a noise-to-image model, (n, C, H, W) in [-1, 1]; the same seed, the same images.
+        ``precision`` and ``channels_last`` as for :meth:`translate`."""
         import torch
 
         if self.config.get("generator_input") != "noise":
@@ -187,8 +210,7 @@ class Model:
             raise GanzooError(f"n must be at least 1, got {n}")
         gen = self.network(self.config["sampler"])
         noise = gen.noise(n, generator=torch.Generator().manual_seed(seed))
-        with torch.no_grad():
-            return gen(noise.to(self.device)).cpu()
+        return self._run(gen, noise, precision=precision, channels_last=channels_last).cpu()
 
     # -- sharing -------------------------------------------------------------------------------
 

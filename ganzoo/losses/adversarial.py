@@ -28,10 +28,14 @@ from torch import Tensor, nn
 from ganzoo.errors import GanzooError, InvalidOptionError
 from ganzoo.nn.contract import as_logit_list
 from ganzoo.nn.layers import check_option
+from ganzoo.precision import full_precision, wrap_full_precision
 from ganzoo.recipe import Value
 
 #: What a discriminator returns: one logit map, or one per scale.
 Logits = Union[Tensor, Sequence[Tensor]]
+
+#: The methods that run in float32 whatever precision the forward passes ran in.
+FULL_PRECISION = ("discriminator_loss", "generator_loss", "penalty", "forward")
 
 
 class AdversarialLoss(nn.Module):
@@ -44,6 +48,13 @@ class AdversarialLoss(nn.Module):
     #: Whether the discriminator may use batch normalisation with this loss.
     allows_batch_norm: ClassVar[bool] = True
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass's own versions of these run in float32 too (ganzoo.precision): reductions and
+        # gradient penalties in reduced precision lose digits or overflow.
+        super().__init_subclass__(**kwargs)
+        wrap_full_precision(cls, FULL_PRECISION)
+
+    @full_precision
     def discriminator_loss(self, real_out: Logits, fake_out: Logits) -> Tensor:
         """Loss of the discriminator given its outputs on real and on generated samples (summed over scales)."""
         reals, fakes = as_logit_list(real_out), as_logit_list(fake_out)
@@ -52,6 +63,7 @@ class AdversarialLoss(nn.Module):
                               f"{len(fakes)} on fakes")
         return _sum(self.scale_discriminator_loss(real, fake) for real, fake in zip(reals, fakes))
 
+    @full_precision
     def generator_loss(self, fake_out: Logits) -> Tensor:
         """Loss of the generator given the discriminator's outputs on generated samples (summed over scales)."""
         return _sum(self.scale_generator_loss(fake) for fake in as_logit_list(fake_out))
@@ -64,6 +76,7 @@ class AdversarialLoss(nn.Module):
         """The generator's loss on one logit map."""
         raise NotImplementedError
 
+    @full_precision
     def penalty(self, critic: Callable[[Tensor], Any], real: Tensor, fake: Tensor) -> Tensor:
         """A regulariser added to the discriminator loss; zero unless the loss defines one."""
         return real.new_zeros(())

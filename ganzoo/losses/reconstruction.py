@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganzoo.errors import GanzooError, InvalidOptionError
+from ganzoo.precision import full_precision, wrap_full_precision
 
 CRITERIA = ("l1", "l2", "smooth_l1")
 
@@ -41,6 +42,12 @@ class ReconstructionLoss(nn.Module):
             raise InvalidOptionError(f"unknown criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
         self.criterion = criterion
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        # A subclass's own distance runs in float32 too (ganzoo.precision).
+        super().__init_subclass__(**kwargs)
+        wrap_full_precision(cls, ("forward",))
+
+    @full_precision
     def forward(self, output: Tensors, target: Tensors) -> Tensor:
         if isinstance(output, Tensor) and isinstance(target, Tensor):
             return self.distance(output, target)

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.instancenorm import _InstanceNorm
 
 from ganzoo.errors import GanzooError
 
@@ -126,6 +127,15 @@ def uses_batch_norm(module: nn.Module) -> bool:
     couples the samples of a batch, which is what makes a per-sample gradient penalty (WGAN-GP) wrong.
     """
     return any(isinstance(m, _BatchNorm) for m in module.modules())
+
+
+def uses_instance_norm(module: nn.Module) -> bool:
+    """Whether any submodule is an instance norm (``InstanceNorm1d/2d/3d`` and their lazy variants).
+
+    The fast path reads it: PyTorch's instance norm copies a channels-last input back to the contiguous
+    layout (and the result back again), so such a network runs slower in channels-last, not faster.
+    """
+    return any(isinstance(m, _InstanceNorm) for m in module.modules())
 
 
 def as_logit_list(output: Any) -> list[Tensor]:

@@ -58,12 +58,15 @@ def build_losses(spec: RunSpec, *, device: torch.device) -> tuple[Any, dict[str,
     return adversarial, aux
 
 
-def build_optimizers(spec: RunSpec, nets: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
-    """Adam per optimizer group, over the networks the recipe puts in it, with the group's settings."""
+def build_optimizers(spec: RunSpec, nets: dict[str, nn.Module], *,
+                     options: dict[str, Any] | None = None) -> dict[str, torch.optim.Optimizer]:
+    """Adam per optimizer group, over the networks the recipe puts in it, with the group's settings;
+    ``options`` picks its implementation (``{"fused": True}`` on the fast path; see
+    :func:`ganzoo.train.fast.adam_options`)."""
     optimizers = {}
     for group, opt in spec.optimizers.items():
         params = [p for name, n in spec.networks.items() if n.group == group for p in nets[name].parameters()]
-        optimizers[group] = torch.optim.Adam(params, lr=opt.lr, betas=(opt.beta1, opt.beta2))
+        optimizers[group] = torch.optim.Adam(params, lr=opt.lr, betas=(opt.beta1, opt.beta2), **(options or {}))
     return optimizers
 
 

@@ -26,8 +26,9 @@ from torch.utils.data import Sampler
 from ganzoo.data.loader import make_loader
 from ganzoo.errors import GanzooError, Interrupted
 from ganzoo.fsutil import atomic_write
-from ganzoo.train import build, checkpoint, report
-from ganzoo.train.config import get_recipe, steps_for_epochs
+from ganzoo.precision import Precision
+from ganzoo.train import build, checkpoint, fast, report
+from ganzoo.train.config import fast_choices, get_recipe, steps_for_epochs
 from ganzoo.train.events import Events
 from ganzoo.train.run import Run
 from ganzoo.train.schedules import make_scheduler
@@ -93,10 +94,6 @@ class ResumableSampler(Sampler[int]):
         return self.size - self.skip
 
 
-def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
-    return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-
-
 class _StopRequests:
     """Ctrl-C (or SIGTERM) asks the loop to stop after the step in progress, so the checkpoint it saves
     is consistent; a second Ctrl-C stops at once."""
@@ -143,11 +140,22 @@ class Trainer:
         self.events = Events(train.loggers)
         seed_everything(train.seed, deterministic=train.deterministic)
         self.nets = build.build_networks(spec, device=self.device)
+        # The fast path (all off by default): FAST_PATH says what the engine adds under --fast.
+        self.fast_choices = fast_choices(str(self.device)) if train.fast else {}
+        self.channels_last = fast.channels_last_networks(self.nets) if train.channels_last else []
+        fast.to_channels_last(self.nets, self.channels_last)
+        if self.fast_choices.get("cudnn_benchmark") and not train.deterministic:
+            torch.backends.cudnn.benchmark = True
         self.adversarial, self.aux = build.build_losses(spec, device=self.device)
-        self.optimizers = build.build_optimizers(spec, self.nets)
+        self.optimizers = build.build_optimizers(
+            spec, self.nets, options=fast.adam_options(self.fast_choices.get("adam"), self.device))
+        self.precision = Precision(train.precision, device_type=self.device.type, groups=tuple(self.optimizers))
         self.step = self.recipe.step_class()(nets=self.nets, adversarial=self.adversarial, aux=self.aux,
                                              optimizers=self.optimizers, hparams=spec.hparams, device=self.device,
                                              inference=spec.inference)
+        self.step.precision = self.precision
+        if train.compile is not None:
+            fast.compile_networks(self.nets, mode=train.compile)
         # Image sides the networks take (4 for ResNets, 2**num_downs for U-Nets): the data rounds to it.
         self.size_multiple = max(getattr(n, "size_multiple", 1) for n in self.nets.values())
         self.dataset = build.build_dataset(spec, size_multiple=self.size_multiple)
@@ -219,6 +227,7 @@ class Trainer:
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
             "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
             "step_state": self.step.state_dict(),
+            "scalers": self.precision.state_dict(),  # fp16's gradient scalers (empty otherwise)
             "rng": checkpoint.rng_state(),
             "scores": {k: v for k, v in self.scores.items() if k == "untrained"},
             # the running means of the metrics row in progress: a resumed run logs the same row
@@ -241,6 +250,8 @@ class Trainer:
         try:
             for name, opt in self.optimizers.items():
                 opt.load_state_dict(state["optimizers"][name])
+                fast.match_state_layout(opt)
+            self.precision.load_state_dict(state.get("scalers", {}))
             for name, sched in self.schedulers.items():
                 sched.load_state_dict(state["schedulers"][name])
             self.step.load_state_dict(state["step_state"])
@@ -311,10 +322,10 @@ class Trainer:
         self._started, self._images = time.perf_counter(), 0
         self._bar = tqdm(total=self.total_steps, initial=self.start_step, disable=not self.progress, unit="step",
                          desc=self.spec.recipe, dynamic_ncols=True)
-        batches = self._batches(self.start_step)
+        batches = self.device_batches(self.start_step)
         with _StopRequests() as stop:
             for step in range(self.start_step + 1, self.total_steps + 1):
-                logs = self.iteration(_to_device(next(batches), self.device))
+                logs = self.iteration(next(batches))
                 self._accumulate(logs)
                 self._images += self.batch_size
                 self._bar.update(1)
@@ -341,10 +352,22 @@ class Trainer:
         atomic_write(self.run_dir / "scores.json", json.dumps(summary, indent=2) + "\n")
         report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
 
+    def device_batches(self, start: int = 0) -> Iterator[dict[str, Any]]:
+        """The batches from position ``start`` on, on the device in the layout the networks take
+        (prefetched one ahead on CUDA under ``--fast``), as :meth:`iteration` takes them."""
+        def move(batch: Any) -> dict[str, Any]:
+            return fast.batch_to(batch, self.device, channels_last=bool(self.channels_last))
+
+        if self.fast_choices.get("prefetch"):
+            return fast.prefetched(self._batches(start), move, self.device)
+        return (move(batch) for batch in self._batches(start))
+
     def iteration(self, batch: dict[str, Any]) -> dict[str, Tensor]:
         """One training iteration on a batch already on the device, exactly as the loop runs it (the
-        step, then the schedules); returns the step's scalar tensors. Benchmarks time this."""
-        logs = self.step.train_step(batch)
+        step's forward passes in the run's precision, then the schedules); returns the step's scalar
+        tensors. Benchmarks time this."""
+        with self.precision.forward():
+            logs = self.step.train_step(batch)
         self.step.iteration += 1
         for sched in self.schedulers.values():
             if not isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):

@@ -36,7 +36,8 @@ class ImagePool:
         return torch.cat(out, 0)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"size": self.size, "images": torch.cat(self.images).cpu() if self.images else torch.empty(0)}
+        # float32 whatever the run's precision stored (bf16 fakes), so a plain run resumes from it
+        return {"size": self.size, "images": torch.cat(self.images).cpu().float() if self.images else torch.empty(0)}
 
     def load_state_dict(self, state: dict[str, Any], *, device: torch.device | str = "cpu") -> None:
         self.size = int(state["size"])

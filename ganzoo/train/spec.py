@@ -47,6 +47,11 @@ def _check_fields(spec: Any) -> None:
 #: Devices: auto, cpu, cuda, cuda:N, mps.
 DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
 
+#: Autocast precisions: exact float32, bfloat16, float16 (with a gradient scaler per optimizer group).
+PRECISIONS = ("fp32", "bf16", "fp16")
+#: torch.compile modes (``reduce-overhead`` adds CUDA graphs on CUDA).
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
+
 #: The preprocessing modes that crop ``image_size`` out of an image resized to ``load_size`` (None: the default).
 _CROPPING = (None, "resize_and_crop", "scale_width_and_crop")
 
@@ -142,6 +147,11 @@ class TrainSpec:
     workers: int | None = allowed(None, min=0)  # data loader processes; None: chosen for the machine
     score_samples: int = allowed(100, min=1)  # toy scoring: how many test items
     loggers: tuple[str, ...] = ()  # logger plugins to switch on (tensorboard, ...)
+    # The fast path (docs/training.md): the defaults are exact fp32 eager. Checkpoints are the same either way.
+    precision: str = allowed("fp32", choices=PRECISIONS)  # autocast dtype of the forward passes; fp16 adds scalers
+    channels_last: bool = False  # channels-last layout for the networks without instance norm
+    compile: str | None = allowed(None, choices=COMPILE_MODES)  # torch.compile mode per network; None: eager
+    fast: bool = False  # fill what the user left unset with the device's best measured combination
 
     def __post_init__(self) -> None:
         _check_fields(self)
