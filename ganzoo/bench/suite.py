@@ -75,11 +75,11 @@ def _free(device: torch.device) -> None:
 def _batch_for(case: Case, device: torch.device) -> dict[str, Any]:
     """One batch of the case, drawn as the engine draws its batches, on the device: the same tensors
     feed the baseline and every configuration."""
-    from ganzoo.train.engine import Trainer, _to_device
+    from ganzoo.train.engine import Trainer
 
     with tempfile.TemporaryDirectory(prefix="ganzoo-bench-") as folder:
         trainer = Trainer(ganzoo_spec(case, {}, device), Path(folder), progress=False)
-        return _to_device(next(trainer._batches(0)), trainer.device)
+        return next(trainer.device_batches(0))
 
 
 def _inputs(case: Case, batch: dict[str, Any]) -> Any:
@@ -113,9 +113,11 @@ def _ganzoo_runner(case: Case, spec: Any, batch: dict[str, Any], folder: Path) -
     """ganzoo's iteration exactly as the loop runs it (training), or the trained model's inference
     function in eval mode under ``no_grad`` as the bundle's :class:`ganzoo.hub.Model` runs it, autocast to
     the run's precision (inference)."""
+    from ganzoo.train import fast
     from ganzoo.train.engine import Trainer
 
     trainer = Trainer(spec, folder, progress=False)
+    batch = fast.batch_to(batch, trainer.device, channels_last=bool(trainer.channels_last))  # its layout
     if case.kind == "train":
         return (lambda: trainer.iteration(batch)), trainer
     direction = "sample" if case.recipe == "dcgan" else "AtoB"
