@@ -109,7 +109,9 @@ def summary(document: dict[str, Any]) -> str:
         if not ratios:
             lines.append(f"- `{config}`: not measured (unavailable or failed in every case; see the table)")
             continue
-        verdict = "never slower than" if min(ratios) >= 1 else "slower than"
+        slower = sum(r < 1 for r in ratios)
+        verdict = ("never slower than" if not slower else "slower in every case than" if slower == len(ratios)
+                   else f"slower in {slower} of {len(ratios)} cases than")
         lines.append(f"- `{config}`: {verdict} the baseline in training; x{min(ratios):.2f} to "
                      f"x{max(ratios):.2f} of its images/s (geometric mean x{_geomean(ratios):.2f}, "
                      f"{len(ratios)} cases)")

@@ -117,7 +117,7 @@ def test_the_summary_says_how_each_configuration_compares():
         {"kind": "train", "results": [{"config": "plain", "status": "ok", "speed_ratio": 1.25}]},
     ]}
     lines = report.summary(document).splitlines()
-    assert lines[0].startswith("- `plain`: slower than the baseline") and "x0.80 to x1.25" in lines[0]
+    assert lines[0].startswith("- `plain`: slower in 1 of 2 cases than the baseline") and "x0.80 to x1.25" in lines[0]
     assert "geometric mean x1.00" in lines[0]
     assert lines[1].startswith("- `fast`: not measured")
 
