@@ -26,6 +26,24 @@ def tiny_run(tmp_path, name="r", steps=3, **kwargs):
                         sets={**TINY_SETS, "gen.num_downs": 5, **kwargs.pop("sets", {})}, **kwargs)
 
 
+def at_iteration(monkeypatch, step, action):
+    """Run ``action(trainer)`` right after the step-th iteration's losses are summed (the moment a
+    Ctrl-C or a blow-up would strike); returns a function that undoes the patch."""
+    original = Trainer._accumulate
+
+    def patched(self, logs):
+        original(self, logs)
+        if self.step.iteration == step:
+            action(self)
+
+    monkeypatch.setattr(Trainer, "_accumulate", patched)
+    return lambda: monkeypatch.setattr(Trainer, "_accumulate", original)
+
+
+def ctrl_c(trainer):
+    os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
+
+
 # -- the lock --------------------------------------------------------------------------------------
 
 
@@ -90,17 +108,10 @@ def test_a_run_without_checkpoint_restarts_with_resume_or_overwrite(tmp_path):
 @pytest.fixture
 def interrupted(tmp_path, monkeypatch):
     """A pix2pix run of 6 steps with checkpoints at 2 and 4, interrupted after step 4."""
-    original = Trainer._accumulate
-
-    def stop_after_4(self, logs):
-        original(self, logs)
-        if self.step.iteration == 4:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(Trainer, "_accumulate", stop_after_4)
+    undo = at_iteration(monkeypatch, 4, ctrl_c)
     with pytest.raises(TrainingInterrupted):
         tiny_run(tmp_path, steps=6, sets={"checkpoint_every": 2})
-    monkeypatch.setattr(Trainer, "_accumulate", original)
+    undo()
     run_dir = tmp_path / "pix2pix" / "r"
     assert (run_dir / "checkpoints" / "latest").read_text().strip() == "step-000004"
     return run_dir
@@ -225,16 +236,12 @@ def test_an_exploding_learning_rate_stops_the_run(tmp_path):
 
 
 def test_non_finite_buffers_are_never_checkpointed(tmp_path, monkeypatch):
-    original = Trainer._accumulate
+    def poison(trainer):
+        norm = next(m for m in trainer.nets["disc"].modules() if isinstance(m, torch.nn.BatchNorm2d))
+        with torch.no_grad():
+            norm.running_var.fill_(float("inf"))  # a batch-norm statistic blows up
 
-    def poison_at_3(self, logs):
-        original(self, logs)
-        if self.step.iteration == 3:
-            norm = next(m for m in self.nets["disc"].modules() if isinstance(m, torch.nn.BatchNorm2d))
-            with torch.no_grad():
-                norm.running_var.fill_(float("inf"))  # a batch-norm statistic blows up
-
-    monkeypatch.setattr(Trainer, "_accumulate", poison_at_3)
+    at_iteration(monkeypatch, 3, poison)
     with pytest.raises(TrainingDiverged, match=r"network disc has non-finite values in .*running_var at "
                                                r"step 4; stopped, the last good checkpoint is .*step-000002"):
         tiny_run(tmp_path, steps=6, sets={"checkpoint_every": 2})
@@ -251,17 +258,10 @@ def test_metrics_after_a_resume_equal_the_uninterrupted_runs(tmp_path, monkeypat
     step-4 row still averages steps 1 to 4, as the uninterrupted run's does."""
     sets = {"log_every": 4, "deterministic": True}
     whole = tiny_run(tmp_path, name="whole", steps=8, sets=sets)
-    original = Trainer._accumulate
-
-    def stop_at_3(self, logs):
-        original(self, logs)
-        if self.step.iteration == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(Trainer, "_accumulate", stop_at_3)
+    undo = at_iteration(monkeypatch, 3, ctrl_c)
     with pytest.raises(TrainingInterrupted, match="interrupted at step 3"):
         tiny_run(tmp_path, name="cut", steps=8, sets=sets)
-    monkeypatch.setattr(Trainer, "_accumulate", original)
+    undo()
     cut = resume(tmp_path / "pix2pix" / "cut", progress=False)
     from ganzoo.train.report import MetricsLog
 
