@@ -22,7 +22,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, first_line
 from ganzoo.fsutil import OutputError, atomic_write, describe_os_error, fsync_dir
 
 STATE_FILE = "training_state.pt"
@@ -70,7 +70,7 @@ def save_checkpoint(folder: Path, step: int, nets: dict[str, nn.Module], state: 
         _fsync_files(staging)
     except (OSError, SafetensorError) as exc:  # safetensors reports a full disk as its own error
         shutil.rmtree(staging, ignore_errors=True)
-        reason = describe_os_error(exc) if isinstance(exc, OSError) else _short(exc)
+        reason = describe_os_error(exc) if isinstance(exc, OSError) else failure_reason(exc)
         raise OutputError(f"cannot write the checkpoint of step {step} in {folder}: {reason}; "
                           "the earlier checkpoints are intact") from exc
     if final.exists():  # re-saving a step (after a resume): replace it whole
@@ -158,7 +158,7 @@ def load_state(checkpoint: Path) -> dict[str, Any]:
     try:
         state = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as exc:  # noqa: BLE001 - damaged bytes make the unpickler raise any of a dozen types
-        raise CheckpointError(f"{path} is damaged or not a ganzoo training state ({_short(exc)}); "
+        raise CheckpointError(f"{path} is damaged or not a ganzoo training state ({failure_reason(exc)}); "
                               f"delete the folder {checkpoint} to resume from the checkpoint before it") from exc
     if not isinstance(state, dict):
         raise CheckpointError(f"{path} is not a ganzoo training state; delete the folder {checkpoint} to resume "
@@ -166,6 +166,7 @@ def load_state(checkpoint: Path) -> dict[str, Any]:
     return state
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__)[:160]
+def failure_reason(exc: BaseException) -> str:
+    """``exc`` as a short phrase for a one-line error: its type and the first line of its message."""
+    text = first_line(exc)
+    return (text if text == type(exc).__name__ else f"{type(exc).__name__}: {text}")[:160]

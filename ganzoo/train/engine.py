@@ -259,7 +259,7 @@ class Trainer:
             start = int(state["step"])
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
             raise checkpoint.CheckpointError(
-                f"{latest / checkpoint.STATE_FILE} does not fit this run ({checkpoint._short(exc)}); delete the "
+                f"{latest / checkpoint.STATE_FILE} does not fit this run ({checkpoint.failure_reason(exc)}); delete the "
                 f"folder {latest} to resume from the checkpoint before it") from exc
         self.scores.update(state.get("scores", {}))
         log = state.get("log", {})
