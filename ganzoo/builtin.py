@@ -22,7 +22,7 @@ REFERENCE = "https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix"
 TOY_SETS = {
     "day2night": ("unpaired", "Shapes by day and by night; unpaired piles, true counterparts for testing"),
     "edges2shapes": ("paired", "Outlines to filled shapes; the fill colour follows from the shape"),
-    "shapes": ("single", "Filled circles, squares and triangles; samples scored for validity"),
+    "shapes": ("single", "Filled circles, squares and triangles; samples scored for palette, shapes and variety"),
 }
 
 

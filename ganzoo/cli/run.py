@@ -210,13 +210,19 @@ def _train(spec, run_dir: Path, *, quiet: bool, overwrite: bool = False) -> None
     click.echo(f"samples: {run_dir / 'samples'}  (overview: {run_dir / 'index.html'})")
     click.echo(f"checkpoint: {run_dir / 'checkpoints'}")
     if "trained" in run.scores and "untrained" in run.scores:
-        click.echo(_score_line(run.spec.data.source, run.scores["untrained"], run.scores["trained"]))
+        click.echo(score_table(run.spec.data.source, run.scores["untrained"], run.scores["trained"]))
 
 
-def _score_line(source: str, before: dict[str, float], after: dict[str, float]) -> str:
-    if "psnr" in after:
-        return (f"toy score on {source} (PSNR against the true translations, higher is better): "
-                f"untrained {before['psnr']:.2f} dB -> trained {after['psnr']:.2f} dB "
-                f"(L1 {before['l1']:.3f} -> {after['l1']:.3f})")
-    return (f"toy score on {source} (sample validity, 0 to 1, higher is better): "
-            f"untrained {before['validity']:.3f} -> trained {after['validity']:.3f}")
+def score_table(source: str, before: dict[str, float], after: dict[str, float]) -> str:
+    """The toy scores before and after training, one per line with what it means (ganzoo.metrics.toy)."""
+    from ganzoo.metrics.toy import SCORES
+
+    known = [k for k in SCORES if k in after and k in before]
+    width = max(len(SCORES[k].label) for k in known)
+    lines = [f"toy scores on {source}, untrained -> trained:"]
+    for key in known:
+        score = SCORES[key]
+        better = "higher" if score.higher_is_better else "lower"
+        lines.append(f"  {score.label:<{width}}  {score.format(before[key]):>9} -> {score.format(after[key]):<9}  "
+                     f"({better} is better) {score.meaning}")
+    return "\n".join(lines)

@@ -3,7 +3,7 @@
     >>> from ganzoo import data
     >>> toy = data.toy_set("day2night")
     >>> train = toy.dataset(image_size=32)            # items {"A", "B", "A_path", "B_path"}
-    >>> toy.score(lambda x: generator(x))             # {"l1": ..., "psnr": ...} against the truth
+    >>> toy.score(lambda x: generator(x))             # {"shape_accuracy": ..., "psnr": ...} against the truth
     >>> data.resolve_data("facades", mode="paired")   # downloads once, then a folder in the cache
 
 Exports load on first use, like ``ganzoo``'s own: the built-in plugin reads the download catalog from
@@ -34,8 +34,6 @@ _LAZY = {
     "toy_set": "ganzoo.data.sources",
     "TOY_SETS": "ganzoo.data.toy",
     "ToySet": "ganzoo.data.toy",
-    "sample_validity": "ganzoo.data.toy",
-    "translation_scores": "ganzoo.data.toy",
     "Preprocess": "ganzoo.data.transforms",
 }
 

@@ -8,8 +8,10 @@ fixed by the shape's type. Because the scene is known, so is the right answer:
   a translation is scored against its true counterpart.
 - ``edges2shapes`` (paired): outlines to filled shapes. The fill colour follows from the outline's shape,
   so the target is exact.
-- ``shapes`` (single): the filled scenes alone. A generated image is valid when its pixels take the
-  background or a shape colour and some, but not too much, of it is shape.
+- ``shapes`` (single): the filled scenes alone. Samples are judged on their colours, whether their
+  shapes are recognisable, and whether every kind appears.
+
+:mod:`ganzoo.metrics.toy` holds the scores and says what each means.
 
 Images are 32x32 by default (``image_size`` takes any multiple of 4 from 16), small enough for a recipe
 to learn in minutes on a laptop CPU.
@@ -28,8 +30,8 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ganzoo.errors import InvalidOptionError
+from ganzoo.metrics.toy import HEADLINE, SHAPES, sample_scores, translation_scores
 
-SHAPES = ("circle", "square", "triangle")
 # Colours in [0, 1]: index 0 is the background, then one per shape type.
 DAY = np.array([(0.92, 0.90, 0.82), (0.90, 0.15, 0.15), (0.15, 0.70, 0.20), (0.15, 0.30, 0.90)], np.float32)
 NIGHT = np.array([(0.05, 0.07, 0.20), (0.55, 0.08, 0.10), (0.10, 0.40, 0.15), (0.35, 0.55, 1.00)], np.float32)
@@ -137,8 +139,8 @@ class ToySet:
 
     @property
     def metric(self) -> str:
-        """The headline score: higher is better for both."""
-        return "validity" if self.mode == "single" else "psnr"
+        """The headline score (higher is better): the README's targets are stated in it."""
+        return HEADLINE["samples" if self.mode == "single" else "translation"]
 
     def _render_a(self, labels: np.ndarray) -> Tensor:
         assert self.palette_a is not None
@@ -164,63 +166,51 @@ class ToySet:
 
     def pairs(self, *, phase: str = "test", image_size: int = 32, size: int | None = None) -> tuple[Tensor, Tensor]:
         """Inputs and their true translations (the ground truth), as (N, 3, H, W) tensors in [-1, 1]."""
+        inputs, targets, _ = self.truth(phase=phase, image_size=image_size, size=size)
+        return inputs, targets
+
+    def truth(self, *, phase: str = "test", image_size: int = 32, size: int | None = None,
+              direction: str = "AtoB") -> tuple[Tensor, Tensor, Tensor]:
+        """Inputs, their true translations, and the translations' label maps ((N, H, W): 0 background,
+        1 + k shape kind k; for outlines 1 is the outline) in ``direction``."""
         _check_size(image_size)
         if self.mode == "single":
             raise InvalidOptionError(f"toy set {self.name!r} has no pairs: it scores samples")
         scenes = _scenes(_split(phase), size or DEFAULT_COUNTS["test"], image_size)
-        return (torch.stack([self._render_a(s) for s in scenes]),
-                torch.stack([render(self.palette_b, s) for s in scenes]))
+        a_labels = [outline(s) if self.a_is_outline else s for s in scenes]
+        assert self.palette_a is not None
+        a = torch.stack([render(self.palette_a, s) for s in a_labels])
+        b = torch.stack([render(self.palette_b, s) for s in scenes])
+        if direction == "BtoA":
+            return b, a, torch.from_numpy(np.stack(a_labels))
+        return a, b, torch.from_numpy(np.stack(scenes))
+
+    def target_palette(self, direction: str = "AtoB") -> np.ndarray:
+        """The colours of the side a model translates to (or samples)."""
+        palette = self.palette_a if direction == "BtoA" else self.palette_b
+        assert palette is not None
+        return palette
 
     @torch.no_grad()
     def score(self, model: Callable[..., Tensor] | Tensor, *, image_size: int = 32, direction: str = "AtoB",
               n: int = 100, batch_size: int = 50) -> dict[str, float]:
-        """Score a model on the test split.
+        """Score a model on the test split (:mod:`ganzoo.metrics.toy` says what each score means).
 
-        For translation sets, ``model`` maps a batch of inputs in [-1, 1] to outputs (compared with the
-        truth: L1 and PSNR). For ``single``, ``model`` is ``sample(n) -> images`` or a tensor of images.
+        For translation sets, ``model`` maps a batch of inputs in [-1, 1] to outputs, compared with the
+        truth pixel by pixel and class by class. For ``single``, ``model`` is ``sample(n) -> images`` or a
+        tensor of images, whose colours, shapes and variety are judged.
         """
         if self.mode == "single":
             images = model if isinstance(model, Tensor) else model(n)
-            return sample_validity(images)
-        inputs, targets = self.pairs(image_size=image_size, size=n)
-        if direction == "BtoA":
-            inputs, targets = targets, inputs
+            return sample_scores(images, palette=self.palette_b)
+        inputs, targets, labels = self.truth(image_size=image_size, size=n, direction=direction)
         outputs = torch.cat([model(inputs[i:i + batch_size]).float().cpu() for i in range(0, n, batch_size)])
-        return translation_scores(outputs, targets)
+        return translation_scores(outputs, targets, labels=labels, palette=self.target_palette(direction),
+                                  input_palette=self.target_palette("AtoB" if direction == "BtoA" else "BtoA"))
 
 
 def _split(phase: str) -> str:
     return "train" if phase == "train" else "test"
-
-
-def translation_scores(outputs: Tensor, targets: Tensor) -> dict[str, float]:
-    """Mean absolute error (on the [-1, 1] scale) and PSNR in dB (on the [0, 1] scale) against the truth."""
-    if outputs.shape != targets.shape:
-        raise InvalidOptionError(f"outputs {tuple(outputs.shape)} and targets {tuple(targets.shape)} differ in shape")
-    outputs = outputs.clamp(-1, 1)
-    mse = (((outputs - targets) / 2) ** 2).flatten(1).mean(1).clamp_min(1e-10)
-    return {"l1": (outputs - targets).abs().mean().item(), "psnr": (10 * torch.log10(1 / mse)).mean().item()}
-
-
-def sample_validity(images: Tensor, *, tolerance: float = 0.5, min_shape: float = 0.02,
-                    max_shape: float = 0.6) -> dict[str, float]:
-    """How much generated images look like valid ``shapes`` scenes, from 0 to 1 (real scenes score 1).
-
-    ``colour_validity``: each pixel scores ``max(0, 1 - d / tolerance)``, with ``d`` its RGB distance (on
-    the [0, 1] scale) to the nearest valid colour (background or a shape's), so that nearly right colours
-    earn nearly full marks and grey or noisy pixels little. ``shape_presence``: the fraction of images
-    whose share of pixels nearest a shape colour lies in [min_shape, max_shape] (some shape, not all).
-    ``validity`` is the mean over images of colour validity times shape presence.
-    """
-    rgb = ((images.float().clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1)  # N, H, W, 3
-    palette = torch.from_numpy(DAY)
-    distance = (rgb[..., None, :] - palette).norm(dim=-1)  # N, H, W, colours
-    nearest = distance.min(-1)
-    colour = (1 - nearest.values / tolerance).clamp_min(0).flatten(1).mean(1)
-    shape_share = ((nearest.indices > 0) & (nearest.values < tolerance)).float().flatten(1).mean(1)
-    present = ((shape_share >= min_shape) & (shape_share <= max_shape)).float()
-    return {"validity": (colour * present).mean().item(), "colour_validity": colour.mean().item(),
-            "shape_presence": present.mean().item()}
 
 
 TOY_SETS: dict[str, ToySet] = {
@@ -230,6 +220,6 @@ TOY_SETS: dict[str, ToySet] = {
                DAY, NIGHT),
         ToySet("edges2shapes", "paired", "Outlines to filled shapes; the fill colour follows from the shape",
                EDGES, DAY, a_is_outline=True),
-        ToySet("shapes", "single", "Filled circles, squares and triangles; samples scored for validity", None, DAY),
+        ToySet("shapes", "single", "Filled circles, squares and triangles; samples scored for palette, shapes and variety", None, DAY),
     )
 }

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import ganzoo
-from ganzoo.data import resolve_data, sample_validity, toy_set, translation_scores
+from ganzoo.data import resolve_data, toy_set
 from ganzoo.data.toy import DAY, NIGHT, render
 from ganzoo.errors import GanzooError
 
@@ -49,27 +49,22 @@ def test_edges2shapes_target_follows_from_outline():
     assert item["A"].shape == item["B"].shape == (3, 32, 32)
 
 
-def test_translation_scores_order_models():
+def test_truth_labels_match_the_rendered_targets_in_both_directions():
+    toy = toy_set("edges2shapes")
+    a, b, labels = toy.truth(size=10)
+    assert torch.equal(torch.stack([render(DAY, lab.numpy()) for lab in labels]), b)
+    b2, a2, outlines = toy.truth(size=10, direction="BtoA")
+    assert torch.equal(a2, a) and torch.equal(b2, b)
+    assert set(outlines.unique().tolist()) == {0, 1}
+    assert torch.equal(torch.stack([render(toy.target_palette("BtoA"), o.numpy()) for o in outlines]), a)
+
+
+def test_score_uses_the_truth_of_the_direction_asked():
     toy = toy_set("day2night")
-    a, b = toy.pairs(size=50)
-    truth = toy.score(lambda x: b[: len(x)] if len(x) == 50 else None, n=50, batch_size=50)
-    identity = toy.score(lambda x: x, n=50)
-    assert truth["l1"] == 0 and truth["psnr"] == pytest.approx(100.0)
-    assert identity["psnr"] < 10 < truth["psnr"]
-    direct = translation_scores(a, b)
-    assert direct == pytest.approx(identity)
-
-
-def test_sample_validity_separates_real_from_noise():
-    real = torch.stack([toy_set("shapes").dataset(size=50)[i]["image"] for i in range(50)])
-    scores = sample_validity(real)
-    assert scores["validity"] > 0.99
-    torch.manual_seed(0)
-    assert sample_validity(torch.rand(50, 3, 32, 32) * 2 - 1)["validity"] < 0.2
-    assert sample_validity(torch.zeros(50, 3, 32, 32))["validity"] == 0.0, "grey is not a valid colour"
-    blank = torch.from_numpy(DAY[0]).view(1, 3, 1, 1).expand(10, 3, 32, 32) * 2 - 1
-    assert sample_validity(blank)["shape_presence"] == 0.0, "background alone has no shape"
-    assert toy_set("shapes").score(lambda n: real[:n], n=50)["validity"] > 0.99
+    a, b = toy.pairs(size=20)
+    assert toy.score(lambda x: b[: len(x)], n=20)["shape_accuracy"] == 1.0
+    assert toy.score(lambda x: a[: len(x)], n=20, direction="BtoA")["shape_accuracy"] == 1.0
+    assert toy.score(lambda x: b[: len(x)], n=20, direction="BtoA")["shape_accuracy"] == 0.0
 
 
 @pytest.mark.parametrize("size", [16, 64])
