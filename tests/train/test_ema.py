@@ -1,12 +1,22 @@
-"""The moving average of networks' weights: the update with its warm-up, the swap into the live
-networks (compiled ones too), buffers taken from the live network."""
+"""The moving average of the generators' weights (``--ema``): the update with its warm-up, the swap into
+the live networks, buffers taken from the live network, the checkpoint files and an exact resume, the
+averaged weights in samples and scores, and the fast path."""
+
+import json
 
 import pytest
 import torch
+from safetensors.torch import load_file
 from torch import nn
 
 from ganzoo.train import fast
+from ganzoo.train.checkpoint import CheckpointError, averaged_file, latest_checkpoint, load_state
 from ganzoo.train.ema import WeightAverage
+from ganzoo.train.engine import Trainer, TrainingInterrupted
+from ganzoo.train.run import resume
+from tests.train.test_engine import final_weights
+from tests.train.test_run import at_iteration, ctrl_c, tiny_run
+from tests.train.tiny import tiny_spec
 
 
 class ConvBN(nn.Module):
@@ -119,3 +129,98 @@ def test_the_swap_is_seen_by_a_compiled_network_without_recompiling():
     with torch.no_grad():
         assert torch.allclose(averaged_out, twin(x), atol=1e-6)
     assert not torch.allclose(averaged_out, live_out)
+
+
+# -- in the engine ---------------------------------------------------------------------------------
+
+
+def test_samples_and_scores_use_the_average_and_training_the_live_weights(tmp_path, monkeypatch):
+    """The fast path too: channels-last (pix2pix's U-Net has batch norm) and bf16."""
+    spec = tiny_spec("pix2pix", sets={"ema": 0.5, "gen.num_downs": 5, "device": "cpu", "channels_last": True,
+                                      "precision": "bf16"})
+    trainer = Trainer(spec, tmp_path / "run", progress=False)
+    assert list(trainer.ema.nets) == ["gen"]
+    gen = trainer.nets["gen"]
+    assert trainer.ema.state_dicts()["gen"]["model.model.0.weight"].is_contiguous(memory_format=torch.channels_last)
+    batches = trainer.device_batches(0)
+    for _ in range(2):
+        trainer.iteration(next(batches))
+    assert trainer.ema.updates == 2
+    live, averaged = snapshot(gen), {k: v.clone() for k, v in trainer.ema.state_dicts()["gen"].items()}
+    assert not torch.equal(live["model.model.0.weight"], averaged["model.model.0.weight"])
+    seen = {}
+
+    def record(what, original):
+        def wrapper(*args, **kwargs):
+            seen[what] = snapshot(gen)
+            return original(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(trainer.step, "sample_rows", record("samples", trainer.step.sample_rows))
+    monkeypatch.setattr(trainer.step, "inference", record("score", trainer.step.inference))
+    trainer.save_samples(2)
+    trainer.score()
+    for what in ("samples", "score"):
+        assert all(torch.equal(seen[what][k], averaged[k]) for k in averaged), what
+    assert all(torch.equal(v, gen.state_dict()[k]) for k, v in live.items()), "live weights restored"
+
+
+def test_without_ema_no_averaged_files_nor_state_are_written(tmp_path):
+    run = tiny_run(tmp_path, steps=2)
+    assert run.spec.train.ema == 0 and run.spec.ema_networks() == ()
+    latest = latest_checkpoint(run.run_dir / "checkpoints")
+    assert sorted(p.name for p in latest.iterdir()) == ["disc.safetensors", "gen.safetensors", "training_state.pt"]
+    assert "ema" not in load_state(latest)
+
+
+@pytest.fixture(scope="module")
+def ema_run(tmp_path_factory):
+    """A pix2pix run of 4 steps with ema 0.5 (a short horizon, so the average is far from the start)."""
+    return tiny_run(tmp_path_factory.mktemp("ema"), name="whole", steps=4,
+                    sets={"ema": 0.5, "deterministic": True, "checkpoint_every": 2})
+
+
+def test_a_resumed_run_equals_the_uninterrupted_one_with_its_average(ema_run, tmp_path, monkeypatch):
+    undo = at_iteration(monkeypatch, 2, ctrl_c)
+    with pytest.raises(TrainingInterrupted, match="interrupted at step 2"):
+        tiny_run(tmp_path, name="cut", steps=4, sets={"ema": 0.5, "deterministic": True, "checkpoint_every": 2})
+    undo()
+    cut = tmp_path / "pix2pix" / "cut"
+    assert load_state(latest_checkpoint(cut / "checkpoints"))["ema"] == {"updates": 2}
+    resume(cut, progress=False)
+    whole, resumed = final_weights(ema_run.run_dir), final_weights(cut)
+    assert sorted(whole) == ["disc.safetensors", "gen.ema.safetensors", "gen.safetensors"] == sorted(resumed)
+    for name in whole:
+        for key in whole[name]:
+            assert torch.equal(whole[name][key], resumed[name][key]), f"{name}:{key} differs after resume"
+
+
+def test_a_missing_average_is_named_on_resume(ema_run, tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(ema_run.run_dir, run_dir)
+    latest = latest_checkpoint(run_dir / "checkpoints")
+    (latest / averaged_file("gen")).unlink()
+    with pytest.raises(CheckpointError, match="no averaged weights for 'gen' .gen.ema.safetensors."):
+        Trainer(ema_run.spec, run_dir, progress=False).resume()
+
+
+def test_a_mis_shaped_average_is_refused_naming_the_tensor(ema_run, tmp_path):
+    import shutil
+
+    from safetensors.torch import save_file
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(ema_run.run_dir, run_dir)
+    path = latest_checkpoint(run_dir / "checkpoints") / averaged_file("gen")
+    tensors = load_file(str(path))
+    tensors["model.model.0.weight"] = tensors["model.model.0.weight"][:1].contiguous()
+    save_file(tensors, str(path))
+    with pytest.raises(CheckpointError, match=r"gen.ema.safetensors does not fit gen: mis-shaped \[.model.model.0.weight"):
+        Trainer(ema_run.spec, run_dir, progress=False).resume()
+
+
+def test_ema_is_a_setting_of_ganzoo_train_and_of_config_json(ema_run):
+    config = json.loads((ema_run.run_dir / "config.json").read_text())
+    assert config["train"]["ema"] == 0.5 and ema_run.spec.train.ema == 0.5
