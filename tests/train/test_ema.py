@@ -1,6 +1,6 @@
 """The moving average of the generators' weights (``--ema``): the update with its warm-up, the swap into
 the live networks, buffers taken from the live network, the checkpoint files and an exact resume, the
-averaged weights in samples and scores, and the fast path."""
+averaged weights in samples, scores and everything a run folder exports, and the fast path."""
 
 import json
 
@@ -9,6 +9,7 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
+import ganzoo
 from ganzoo.train import fast
 from ganzoo.train.checkpoint import CheckpointError, averaged_file, latest_checkpoint, load_state
 from ganzoo.train.ema import WeightAverage
@@ -171,6 +172,7 @@ def test_without_ema_no_averaged_files_nor_state_are_written(tmp_path):
     latest = latest_checkpoint(run.run_dir / "checkpoints")
     assert sorted(p.name for p in latest.iterdir()) == ["disc.safetensors", "gen.safetensors", "training_state.pt"]
     assert "ema" not in load_state(latest)
+    assert "ema" not in run.model.config["training"]
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +197,26 @@ def test_a_resumed_run_equals_the_uninterrupted_one_with_its_average(ema_run, tm
             assert torch.equal(whole[name][key], resumed[name][key]), f"{name}:{key} differs after resume"
 
 
-def test_a_missing_average_is_named_on_resume(ema_run, tmp_path):
+def test_a_run_folder_exports_the_average(ema_run, tmp_path):
+    latest = latest_checkpoint(ema_run.run_dir / "checkpoints")
+    averaged, live = load_file(str(latest / averaged_file("gen"))), load_file(str(latest / "gen.safetensors"))
+    model = ganzoo.Model.from_pretrained(ema_run.run_dir)
+    loaded = model.network("gen").state_dict()
+    params = [k for k, _ in model.network("gen").named_parameters()]
+    assert all(torch.equal(loaded[k], averaged[k]) for k in averaged)
+    assert any(not torch.equal(averaged[k], live[k]) for k in params), "the average equals the live weights"
+    assert model.config["training"]["ema"] == {"decay": 0.5, "networks": ["gen"]}
+    assert model.config["training"]["config"]["train"]["ema"] == 0.5
+    bundle = model.save_pretrained(tmp_path / "bundle")  # what `ganzoo push` uploads
+    exported = load_file(str(bundle / "gen.safetensors"))
+    assert all(torch.equal(exported[k], averaged[k]) for k in averaged)
+    disc = load_file(str(latest / "disc.safetensors"))  # not averaged: exported as trained
+    assert all(torch.equal(v, disc[k]) for k, v in load_file(str(bundle / "disc.safetensors")).items())
+    card = (bundle / "README.md").read_text()
+    assert "--ema 0.5" in card and "moving average" in card
+
+
+def test_a_missing_average_is_named_on_resume_and_on_export(ema_run, tmp_path):
     import shutil
 
     run_dir = tmp_path / "copy"
@@ -204,6 +225,8 @@ def test_a_missing_average_is_named_on_resume(ema_run, tmp_path):
     (latest / averaged_file("gen")).unlink()
     with pytest.raises(CheckpointError, match="no averaged weights for 'gen' .gen.ema.safetensors."):
         Trainer(ema_run.spec, run_dir, progress=False).resume()
+    with pytest.raises(ganzoo.GanzooError, match="no averaged weights for 'gen'.*ema=0.5"):
+        ganzoo.Model.from_pretrained(run_dir).network("gen")
 
 
 def test_a_mis_shaped_average_is_refused_naming_the_tensor(ema_run, tmp_path):
