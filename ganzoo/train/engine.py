@@ -414,9 +414,13 @@ class Trainer:
         return means
 
     def _check_networks(self, step: int) -> None:
-        """Refuse to checkpoint weights or buffers (batch-norm statistics) that are no longer finite."""
-        for name, net in self.nets.items():
-            tensors = {k: t for k, t in net.state_dict().items() if t.is_floating_point()}
+        """Refuse to checkpoint weights, buffers (batch-norm statistics) or moving averages that are no
+        longer finite."""
+        states = {name: net.state_dict() for name, net in self.nets.items()}
+        if self.ema is not None:
+            states.update({f"{name} (moving average)": state for name, state in self.ema.state_dicts().items()})
+        for name, state in states.items():
+            tensors = {k: t for k, t in state.items() if t.is_floating_point()}
             if not tensors:
                 continue
             finite = torch.stack([torch.isfinite(t).all() for t in tensors.values()])

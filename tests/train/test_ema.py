@@ -13,7 +13,7 @@ import ganzoo
 from ganzoo.train import fast
 from ganzoo.train.checkpoint import CheckpointError, averaged_file, latest_checkpoint, load_state
 from ganzoo.train.ema import WeightAverage
-from ganzoo.train.engine import Trainer, TrainingInterrupted
+from ganzoo.train.engine import Trainer, TrainingDiverged, TrainingInterrupted
 from ganzoo.train.run import resume
 from tests.train.test_engine import final_weights
 from tests.train.test_run import at_iteration, ctrl_c, tiny_run
@@ -164,6 +164,14 @@ def test_samples_and_scores_use_the_average_and_training_the_live_weights(tmp_pa
     for what in ("samples", "score"):
         assert all(torch.equal(seen[what][k], averaged[k]) for k in averaged), what
     assert all(torch.equal(v, gen.state_dict()[k]) for k, v in live.items()), "live weights restored"
+
+
+def test_a_non_finite_average_is_never_checkpointed(tmp_path):
+    trainer = Trainer(tiny_spec("pix2pix", sets={"ema": 0.5, "gen.num_downs": 5}), tmp_path / "run", progress=False)
+    trainer.ema.state_dicts()["gen"]["model.model.0.weight"].fill_(float("nan"))  # the shadow itself
+    with pytest.raises(TrainingDiverged, match=r"network gen \(moving average\) has non-finite values in model.model.0.weight"):
+        trainer.save_checkpoint(1)
+    assert latest_checkpoint(tmp_path / "run" / "checkpoints") is None
 
 
 def test_without_ema_no_averaged_files_nor_state_are_written(tmp_path):
