@@ -135,6 +135,17 @@ def test_the_swap_is_seen_by_a_compiled_network_without_recompiling():
 # -- in the engine ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("recipe, averaged", [("cyclegan", ["gen_ab", "gen_ba"]), ("pix2pix", ["gen"]),
+                                              ("dcgan", ["gen"])])
+def test_the_networks_of_the_inference_map_are_averaged(recipe, averaged, tmp_path):
+    spec = tiny_spec(recipe, sets={"ema": 0.9})
+    assert list(spec.ema_networks()) == averaged
+    trainer = Trainer(spec, tmp_path / "run", progress=False)
+    assert list(trainer.ema.nets) == averaged
+    path = trainer.save_checkpoint(1)
+    assert sorted(p.name for p in path.glob("*.ema.safetensors")) == [averaged_file(n) for n in averaged]
+
+
 def test_samples_and_scores_use_the_average_and_training_the_live_weights(tmp_path, monkeypatch):
     """The fast path too: channels-last (pix2pix's U-Net has batch norm) and bf16."""
     spec = tiny_spec("pix2pix", sets={"ema": 0.5, "gen.num_downs": 5, "device": "cpu", "channels_last": True,
