@@ -95,6 +95,9 @@ def _recipe_command(recipe) -> click.Command:
         click.Option(["--seed"], metavar="N"),
         click.Option(["--device"], help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps"),
         click.Option(["--deterministic"], is_flag=True, default=None, help="deterministic algorithms"),
+        click.Option(["--ema"], metavar="DECAY",
+                     help="keep a moving average of the generators' weights (0.999; 0: off, the default); "
+                          "samples, scores and exports use it"),
         # The fast path (docs/training.md, "The fast path"); the default stays exact fp32 eager.
         click.Option(["--precision"], metavar="fp32|bf16|fp16", help="autocast precision of the forward passes"),
         click.Option(["--channels-last"], is_flag=True, default=None,
@@ -145,7 +148,8 @@ def _parse_aux(items: tuple[str, ...]) -> tuple[dict[str, str], dict[str, float]
 
 
 #: The options that are settings of the spec, given as text and checked as ``--set`` values are.
-SETTING_OPTIONS = ("steps", "epochs", "batch_size", "image_size", "lr", "seed", "device", "precision", "compile")
+SETTING_OPTIONS = ("steps", "epochs", "batch_size", "image_size", "lr", "seed", "device", "ema", "precision",
+                   "compile")
 #: The flags that switch a setting of the spec on.
 SETTING_FLAGS = ("deterministic", "channels_last", "fast")
 

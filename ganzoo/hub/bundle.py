@@ -67,7 +67,9 @@ def bundle_config_from_run(spec: Any, *, metrics: Mapping[str, Any] | None = Non
 
     It needs no plugin at all: which network translates which way (or samples), and which plugin
     provides each network, are in the specification. Networks a recipe builds for training alone (a ``module`` such as CUT's
-    feature sampler) stay out of the bundle.
+    feature sampler) stay out of the bundle. A run with ``--ema`` exports its averaged networks' moving
+    averages: ``training.ema`` says so (``{"decay": 0.999, "networks": ["gen"]}``; absent: every network's
+    weights are its last trained ones).
     """
     data = spec.data
     networks = {}
@@ -94,6 +96,9 @@ def bundle_config_from_run(spec: Any, *, metrics: Mapping[str, Any] | None = Non
                      "config": spec.to_json()},
         "versions": dict(spec.versions),
     }
+    averaged = [net for net in spec.ema_networks() if net in networks]
+    if averaged:
+        config["training"]["ema"] = {"decay": spec.train.ema, "networks": averaged}
     if noise:
         config["domains"] = {"images": Path(data.source.removeprefix("toy:").rstrip("/")).name}
         config["sampler"] = spec.inference["sample"]

@@ -85,10 +85,15 @@ def _training(config: Mapping[str, Any]) -> list[str]:
         spec = from_json(training["config"], where="training.config")
     except GanzooError:
         return []
-    return ["## Training", "", f"Trained for {training.get('steps')} steps on `{training.get('data')}`:", "",
-            "```bash", retrain_command(spec), "```", "",
-            "The exact configuration (every option, hyper-parameter and seed) is under `training.config` in "
-            "config.json; `ganzoo run " + spec.recipe + " --config config.json` repeats it.", ""]
+    lines = ["## Training", "", f"Trained for {training.get('steps')} steps on `{training.get('data')}`:", "",
+             "```bash", retrain_command(spec), "```", "",
+             "The exact configuration (every option, hyper-parameter and seed) is under `training.config` in "
+             "config.json; `ganzoo run " + spec.recipe + " --config config.json` repeats it.", ""]
+    ema = training.get("ema")
+    if isinstance(ema, Mapping) and isinstance(ema.get("networks"), list):  # a hand-edited config may hold anything
+        lines += [f"The weights of {', '.join(map(str, ema['networks']))} are an exponential moving average of "
+                  f"the trained ones (decay {ema.get('decay')}).", ""]
+    return lines
 
 
 def retrain_command(spec: Any) -> str:
@@ -99,6 +104,8 @@ def retrain_command(spec: Any) -> str:
     if not spec.data.toy:
         parts.append(f"--data {spec.data.source}")
     parts.append(f"--steps {spec.train.steps}" if spec.train.steps else f"--epochs {spec.train.epochs}")
+    if spec.train.ema:
+        parts.append(f"--ema {spec.train.ema:g}")
     return " ".join(parts)
 
 

@@ -9,6 +9,7 @@ files in the standard Hub cache.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,9 @@ class BundleFolder(ModelSource):
 
 
 class RunFolder(ModelSource):
-    """A run folder: its resolved config, scores and latest checkpoint, seen as a bundle."""
+    """A run folder: its resolved config, scores and latest checkpoint, seen as a bundle. A run that
+    trained with ``--ema`` exports the moving averages of its averaged networks (``NET.ema.safetensors``)
+    as their weights."""
 
     def __init__(self, folder: Path) -> None:
         from ganzoo.train.checkpoint import latest_checkpoint
@@ -69,9 +72,14 @@ class RunFolder(ModelSource):
         if self.checkpoint is None:
             raise GanzooError(f"{folder} has no checkpoint yet")
 
-    def config(self) -> dict[str, Any]:
+    @functools.cached_property
+    def spec(self) -> Any:
+        """The run's specification (its config.json)."""
         from ganzoo.train.run import load_spec
 
+        return load_spec(self.folder)
+
+    def config(self) -> dict[str, Any]:
         scores_path = self.folder / "scores.json"
         metrics: dict[str, Any] = {}
         if scores_path.exists():
@@ -80,10 +88,18 @@ class RunFolder(ModelSource):
             except ValueError:
                 metrics = {}
         step = int(self.checkpoint.name.removeprefix("step-"))
-        config = bundle_config_from_run(load_spec(self.folder), metrics=metrics, step=step)
+        config = bundle_config_from_run(self.spec, metrics=metrics, step=step)
         return check_bundle_config(config, where=self.description)
 
     def weights(self, network: str) -> Path:
+        from ganzoo.train.checkpoint import averaged_file
+
+        if network in self.spec.ema_networks():
+            path = self.checkpoint / averaged_file(network)
+            if not path.exists():
+                raise BundleError(f"checkpoint {self.checkpoint} has no averaged weights for {network!r} "
+                                  f"({path.name}), though the run trained with ema={self.spec.train.ema:g}")
+            return path
         path = self.checkpoint / weights_file(network)
         if not path.exists():
             raise BundleError(f"checkpoint {self.checkpoint} has no weights for {network!r}")

@@ -1,8 +1,10 @@
 """Checkpoints that are whole or absent: safetensors per network plus the training state.
 
 Layout: ``checkpoints/step-000400/{NET}.safetensors`` and ``training_state.pt`` (optimizers,
-schedulers, step, the step's own state such as image pools, RNG states), and ``checkpoints/latest``
-naming the newest. Everything is written into a hidden temporary folder, then renamed into place, and
+schedulers, step, the step's own state such as image pools, RNG states), ``{NET}.ema.safetensors`` for
+each averaged network of a run with ``--ema`` (a whole ``state_dict``: the averaged parameters with the
+live buffers, so it loads into the network as the other file does), and ``checkpoints/latest`` naming
+the newest. Everything is written into a hidden temporary folder, then renamed into place, and
 ``latest`` is replaced atomically after that: a crash or a kill at any moment leaves every ``step-*``
 folder complete and ``latest`` pointing at one of them. Old checkpoints are renamed to hidden names
 before they are deleted, so a kill mid-deletion never leaves a half ``step-*`` folder; a full disk
@@ -15,7 +17,7 @@ import os
 import random
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 from safetensors import SafetensorError
@@ -34,6 +36,11 @@ class CheckpointError(GanzooError):
 
 def step_dir_name(step: int) -> str:
     return f"step-{step:06d}"
+
+
+def averaged_file(network: str) -> str:
+    """The file of a network's moving average of weights (``--ema``) in a checkpoint folder."""
+    return f"{network}.ema.safetensors"
 
 
 def rng_state() -> dict[str, Any]:
@@ -55,8 +62,9 @@ def _as_tuple(value: Any) -> Any:
 
 
 def save_checkpoint(folder: Path, step: int, nets: dict[str, nn.Module], state: dict[str, Any], *,
-                    keep: int = 3) -> Path:
-    """Write ``folder/step-N`` atomically, point ``latest`` at it, and keep the newest ``keep``."""
+                    keep: int = 3, averaged: Mapping[str, Mapping[str, torch.Tensor]] | None = None) -> Path:
+    """Write ``folder/step-N`` atomically, point ``latest`` at it, and keep the newest ``keep``;
+    ``averaged`` holds the ``state_dict`` of each network's moving average (``--ema``), if any."""
     final = folder / step_dir_name(step)
     staging = folder / f".{final.name}.tmp-{os.getpid()}"
     try:
@@ -64,8 +72,9 @@ def save_checkpoint(folder: Path, step: int, nets: dict[str, nn.Module], state: 
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         for name, net in nets.items():
-            tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-            save_file(tensors, str(staging / f"{name}.safetensors"), metadata={"format": "pt"})
+            _save_tensors(net.state_dict(), staging / f"{name}.safetensors")
+        for name, tensors in (averaged or {}).items():
+            _save_tensors(tensors, staging / averaged_file(name))
         torch.save(state, staging / STATE_FILE)
         _fsync_files(staging)
     except (OSError, SafetensorError) as exc:  # safetensors reports a full disk as its own error
@@ -82,6 +91,10 @@ def save_checkpoint(folder: Path, step: int, nets: dict[str, nn.Module], state: 
         if stale != final:
             _discard(stale)
     return final
+
+
+def _save_tensors(tensors: Mapping[str, torch.Tensor], path: Path) -> None:
+    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(path), metadata={"format": "pt"})
 
 
 def _discard(step_dir: Path) -> None:
@@ -130,12 +143,30 @@ def load_networks(checkpoint: Path, nets: dict[str, nn.Module]) -> None:
 
 def load_network_file(path: Path, net: nn.Module, *, name: str) -> None:
     """Load one safetensors file into ``net`` strictly: every tensor present, none extra, all shapes equal."""
+    net.load_state_dict(read_network_file(path, net, name=name), strict=True)
+
+
+def read_network_file(path: Path, net: nn.Module, *, name: str) -> dict[str, torch.Tensor]:
+    """The tensors of one safetensors file, checked to fit ``net`` exactly (:func:`check_state_fits`)."""
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError) as exc:
         raise CheckpointError(f"{path} is not a readable safetensors file: {exc}") from exc
     check_state_fits(tensors, net.state_dict(), what=f"{path} does not fit {name}")
-    net.load_state_dict(tensors, strict=True)
+    return tensors
+
+
+def load_averaged(checkpoint: Path, nets: Mapping[str, nn.Module]) -> dict[str, dict[str, torch.Tensor]]:
+    """The moving averages (``--ema``) of ``nets`` in a checkpoint folder, each checked strictly against
+    its network, for :meth:`ganzoo.train.ema.WeightAverage.load_state_dicts`."""
+    averaged = {}
+    for name, net in nets.items():
+        path = checkpoint / averaged_file(name)
+        if not path.exists():
+            raise CheckpointError(f"checkpoint {checkpoint} has no averaged weights for {name!r} ({path.name}), "
+                                  "though the run trains with ema")
+        averaged[name] = read_network_file(path, net, name=name)
+    return averaged
 
 
 def check_state_fits(tensors: dict[str, torch.Tensor], expected: dict[str, torch.Tensor], *, what: str) -> None:

@@ -1,6 +1,6 @@
 """The training loop every recipe shares: device, seeds, data, schedules, progress, logging, samples,
-checkpoints, resume, Ctrl-C and divergence handling, and the event hooks loggers implement. A new recipe
-gets all of it by declaring a step.
+checkpoints, resume, Ctrl-C and divergence handling, the moving average of weights (``--ema``), and the
+event hooks loggers implement. A new recipe gets all of it by declaring a step.
 
 The step returns scalar tensors; the loop adds them up on the device and turns them into numbers only
 at the logging interval (and before a checkpoint), where it also checks they are finite: no host-device
@@ -9,6 +9,7 @@ synchronisation on every iteration.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -29,6 +30,7 @@ from ganzoo.fsutil import atomic_write
 from ganzoo.precision import Precision
 from ganzoo.train import build, checkpoint, fast, report
 from ganzoo.train.config import fast_choices, get_recipe, steps_for_epochs
+from ganzoo.train.ema import WeightAverage
 from ganzoo.train.events import Events
 from ganzoo.train.run import Run
 from ganzoo.train.schedules import make_scheduler
@@ -144,6 +146,10 @@ class Trainer:
         self.fast_choices = fast_choices(str(self.device)) if train.fast else {}
         self.channels_last = fast.channels_last_networks(self.nets) if train.channels_last else []
         fast.to_channels_last(self.nets, self.channels_last)
+        # --ema: the moving average of the inference networks (made after the layout change, so it has the
+        # networks' layout); samples, scores and checkpoints' exported weights use it (averaged()).
+        self.ema = (WeightAverage({name: self.nets[name] for name in spec.ema_networks()}, decay=train.ema)
+                    if train.ema else None)
         if self.fast_choices.get("cudnn_benchmark") and not train.deterministic:
             torch.backends.cudnn.benchmark = True
         self.adversarial, self.aux = build.build_losses(spec, device=self.device)
@@ -196,11 +202,16 @@ class Trainer:
 
     # -- scoring, samples, checkpoints ---------------------------------------------------------
 
+    def averaged(self) -> contextlib.AbstractContextManager[Any]:
+        """A context in which the networks hold the weights the run exports: the moving averages with
+        ``--ema`` (the live weights are put back afterwards), the live weights otherwise."""
+        return self.ema.swapped() if self.ema is not None else contextlib.nullcontext()
+
     def score(self) -> dict[str, float] | None:
         """The toy set's score of the current model (None when training on real data)."""
         if self.toy is None:
             return None
-        with self.step.eval_mode(), torch.no_grad():
+        with self.averaged(), self.step.eval_mode(), torch.no_grad():
             fn = self.step.inference("AtoB")  # from the input side to the target side, as trained
             device = self.device
 
@@ -212,7 +223,7 @@ class Trainer:
         return {k: round(v, 4) for k, v in scores.items()}
 
     def save_samples(self, step: int) -> Path:
-        with self.step.eval_mode(), torch.no_grad():
+        with self.averaged(), self.step.eval_mode(), torch.no_grad():
             rows = self.step.sample_rows(self.fixed)
         path = report.save_grid(rows, self.run_dir / "samples" / f"step-{step:06d}.png")
         self.events.notify("ganzoo_samples", run=self.run, step=step, path=path)
@@ -234,7 +245,12 @@ class Trainer:
             "log": {"sums": {k: v.detach().cpu() for k, v in self._sums.items()}, "count": self._count,
                     "first": dict(self._first)},
         }
-        path = checkpoint.save_checkpoint(self.checkpoints, step, self.nets, state, keep=self.spec.train.keep_checkpoints)
+        averaged = None
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
+            averaged = self.ema.state_dicts()
+        path = checkpoint.save_checkpoint(self.checkpoints, step, self.nets, state,
+                                          keep=self.spec.train.keep_checkpoints, averaged=averaged)
         self.events.notify("ganzoo_checkpoint", run=self.run, step=step, path=path)
         return path
 
@@ -246,6 +262,8 @@ class Trainer:
             self.metrics.truncate_after(0)
             return 0
         checkpoint.load_networks(latest, self.nets)
+        if self.ema is not None:
+            self.ema.load_state_dicts(checkpoint.load_averaged(latest, self.ema.nets))
         state = checkpoint.load_state(latest)
         try:
             for name, opt in self.optimizers.items():
@@ -255,6 +273,8 @@ class Trainer:
             for name, sched in self.schedulers.items():
                 sched.load_state_dict(state["schedulers"][name])
             self.step.load_state_dict(state["step_state"])
+            if self.ema is not None:
+                self.ema.load_state_dict(state["ema"])
             checkpoint.set_rng_state(state["rng"])
             start = int(state["step"])
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
@@ -364,11 +384,13 @@ class Trainer:
 
     def iteration(self, batch: dict[str, Any]) -> dict[str, Tensor]:
         """One training iteration on a batch already on the device, exactly as the loop runs it (the
-        step's forward passes in the run's precision, then the schedules); returns the step's scalar
-        tensors. Benchmarks time this."""
+        step's forward passes in the run's precision, the moving average with ``--ema``, then the
+        schedules); returns the step's scalar tensors. Benchmarks time this."""
         with self.precision.forward():
             logs = self.step.train_step(batch)
         self.step.iteration += 1
+        if self.ema is not None:
+            self.ema.update()  # after every iteration (a critic's extra steps included: decay counts iterations)
         for sched in self.schedulers.values():
             if not isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 sched.step()
@@ -392,9 +414,13 @@ class Trainer:
         return means
 
     def _check_networks(self, step: int) -> None:
-        """Refuse to checkpoint weights or buffers (batch-norm statistics) that are no longer finite."""
-        for name, net in self.nets.items():
-            tensors = {k: t for k, t in net.state_dict().items() if t.is_floating_point()}
+        """Refuse to checkpoint weights, buffers (batch-norm statistics) or moving averages that are no
+        longer finite."""
+        states = {name: net.state_dict() for name, net in self.nets.items()}
+        if self.ema is not None:
+            states.update({f"{name} (moving average)": state for name, state in self.ema.state_dicts().items()})
+        for name, state in states.items():
+            tensors = {k: t for k, t in state.items() if t.is_floating_point()}
             if not tensors:
                 continue
             finite = torch.stack([torch.isfinite(t).all() for t in tensors.values()])

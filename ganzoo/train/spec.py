@@ -152,6 +152,9 @@ class TrainSpec:
     channels_last: bool = False  # channels-last layout for the networks without instance norm
     compile: str | None = allowed(None, choices=COMPILE_MODES)  # torch.compile mode per network; None: eager
     fast: bool = False  # fill what the user left unset with the device's best measured combination
+    # Decay of an exponential moving average of the inference networks' weights (ganzoo/train/ema.py); 0: off.
+    # Samples, toy scores and exports use the average when it is on.
+    ema: float = allowed(0.0, min=0, max=1, max_open=True)
 
     def __post_init__(self) -> None:
         _check_fields(self)
@@ -176,6 +179,13 @@ class RunSpec:
 
     def network_component(self, network: str) -> ComponentSpec:
         return self.components[self.networks[network].slot]
+
+    def ema_networks(self) -> tuple[str, ...]:
+        """The networks whose weights are averaged (``train.ema`` > 0): those the inference map names,
+        in its order, each once; none when the average is off."""
+        if not self.train.ema:
+            return ()
+        return tuple(dict.fromkeys(self.inference.values()))
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (config.json, ``--dry-run``, a bundle's training configuration)."""

@@ -56,6 +56,8 @@ BAD_SETS = [
     ("pix2pix", {}, "keep_checkpoints=0", "keep_checkpoints"),
     ("pix2pix", {}, "workers=-1", "workers"),
     ("pix2pix", {}, "score_samples=0", "score_samples"),
+    ("pix2pix", {}, "ema=1", "ema"),
+    ("pix2pix", {}, "ema=-0.1", "ema"),
     ("pix2pix", {}, "loggers=nosuch", "loggers"),
     ("pix2pix", {}, "loggers=3", "loggers"),
     ("pix2pix", {}, "data.direction=XtoY", "direction"),
@@ -147,7 +149,7 @@ def test_a_bad_value_from_python_is_a_usage_error_naming_the_key(recipe, picks, 
 
 @pytest.mark.parametrize("option, value", [("--steps", "0"), ("--steps", "-1"), ("--steps", "abc"), ("--epochs", "0"),
                                            ("--batch-size", "0"), ("--image-size", "3"), ("--lr", "-1"),
-                                           ("--lr", "0"), ("--seed", "-1"), ("--device", "quantum")])
+                                           ("--lr", "0"), ("--seed", "-1"), ("--device", "quantum"), ("--ema", "1.5")])
 def test_a_bad_option_value_is_one_line_with_exit_code_2(option, value):
     line = cli_error(["run", "pix2pix", *TINY_ARGS, option, value, "--dry-run"])
     assert option.lstrip("-").replace("-", "_") in line and value in line, line
@@ -222,7 +224,8 @@ GOOD = [("pix2pix", "lr=1e-5"), ("pix2pix", "lr=1"), ("pix2pix", "batch_size=1")
         ("pix2pix", "decay_start=0"), ("pix2pix", "decay_start=1"), ("pix2pix", "beta1=0"), ("pix2pix", "workers=0"),
         ("pix2pix", "seed=4294967295"), ("pix2pix", "init_type=null"), ("pix2pix", "device=cuda:1"),
         ("pix2pix", "device=cpu"), ("pix2pix", "load_size=32"), ("pix2pix", "data.direction=BtoA"),
-        ("pix2pix", "l1=0"), ("pix2pix", "steps=3.0"), ("pix2pix", "loggers=tensorboard"),
+        ("pix2pix", "l1=0"), ("pix2pix", "steps=3.0"), ("pix2pix", "loggers=tensorboard"), ("pix2pix", "ema=0"),
+        ("pix2pix", "ema=0.9999"),
         ("cyclegan", "pool_size=0"), ("cyclegan", "cycle=0")]
 
 
