@@ -27,6 +27,7 @@ from ganzoo.data.loader import make_loader
 from ganzoo.errors import GanzooError, Interrupted
 from ganzoo.fsutil import atomic_write
 from ganzoo.precision import Precision
+from ganzoo.step import labelled_rows
 from ganzoo.train import build, checkpoint, fast, report
 from ganzoo.train.config import fast_choices, get_recipe, steps_for_epochs
 from ganzoo.train.events import Events
@@ -213,8 +214,8 @@ class Trainer:
 
     def save_samples(self, step: int) -> Path:
         with self.step.eval_mode(), torch.no_grad():
-            rows = self.step.sample_rows(self.fixed)
-        path = report.save_grid(rows, self.run_dir / "samples" / f"step-{step:06d}.png")
+            labels, rows = labelled_rows(self.step.sample_rows(self.fixed))
+        path = report.save_grid(rows, self.run_dir / "samples" / f"step-{step:06d}.png", labels=labels)
         self.events.notify("ganzoo_samples", run=self.run, step=step, path=path)
         return path
 

@@ -7,8 +7,9 @@ import html
 import io
 import json
 import math
+import re
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import torch
 from torch import Tensor
@@ -105,20 +106,98 @@ def _fmt(value: Any) -> Any:
     return f"{value:.6g}" if isinstance(value, float) else value
 
 
-def save_grid(rows: Sequence[Tensor], path: Path) -> Path:
-    """Save rows of images in [-1, 1] (each (N, C, H, W)) as one PNG grid, one row per tensor."""
-    from torchvision.utils import save_image
+#: The PNG text chunk in which :func:`save_grid` stores the row labels (JSON), for the run's page.
+ROW_LABELS_KEY = "ganzoo:rows"
+_LABEL_GAP = 6  # pixels between a label and the margin's edges
+_LABEL_COLOUR = (34, 34, 34)
+
+
+def save_grid(rows: Sequence[Tensor], path: Path, *, labels: Sequence[str] | None = None) -> Path:
+    """Save rows of images in [-1, 1] (each (N, C, H, W)) as one PNG grid, one row per tensor.
+
+    With ``labels`` (one per row; ``""`` continues the block above, as
+    :func:`ganzoo.step.labelled_rows` gives them) a left margin names the rows in PIL's default font,
+    so the grid reads right wherever it is opened (an image viewer, TensorBoard, a model card), and the
+    labels are also stored in the PNG under :data:`ROW_LABELS_KEY`. Rows too short for the font are
+    scaled up (nearest neighbour) until it fits. The file is replaced atomically.
+    """
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+    from torchvision.utils import make_grid
 
     rows = [r.detach().float().cpu() for r in rows]
     rows = [r.expand(-1, 3, -1, -1) if r.shape[1] == 1 else r for r in rows]
-    images = torch.cat(rows)
+    grid = make_grid((torch.cat(rows) + 1) / 2, nrow=rows[0].shape[0], padding=2, pad_value=1.0)
+    image = Image.fromarray(grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy())
+    info = None
+    if labels is not None:
+        if len(labels) != len(rows):
+            raise ValueError(f"{len(labels)} labels for {len(rows)} rows")
+        image = _draw_labels(image, list(labels), row_height=rows[0].shape[2])
+        info = PngInfo()
+        info.add_text(ROW_LABELS_KEY, json.dumps(list(labels)))
     png = io.BytesIO()
-    save_image((images + 1) / 2, png, nrow=rows[0].shape[0], padding=2, pad_value=1.0, format="png")
+    image.save(png, format="png", pnginfo=info)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot write {path.parent}: {describe_os_error(exc)}") from exc
     return atomic_write(path, png.getvalue(), sync=False)
+
+
+def _draw_labels(grid: Any, labels: list[str], *, row_height: int, padding: int = 2) -> Any:
+    """``grid`` (a PIL image of rows ``row_height`` high, ``padding`` apart) with a left margin in which
+    each label is drawn right-aligned, centred on its row or block of rows."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default()
+    boxes = {label: font.getbbox(label) for label in labels if label}
+    text_height = max((b[3] - b[1] for b in boxes.values()), default=0)
+    scale = max(1, math.ceil((text_height + 2) / row_height))
+    if scale > 1:
+        grid = grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST)
+    pitch, pad = (row_height + padding) * scale, padding * scale
+    margin = max((b[2] - b[0] for b in boxes.values()), default=0) + 2 * _LABEL_GAP
+    labelled = Image.new("RGB", (margin + grid.width, grid.height), "white")
+    labelled.paste(grid, (margin, 0))
+    draw = ImageDraw.Draw(labelled)
+    starts = [i for i, label in enumerate(labels) if label] + [len(labels)]
+    for first, after in zip(starts, starts[1:]):
+        left, top, right, bottom = boxes[labels[first]]
+        middle = pad + (first * pitch + after * pitch - pad) / 2
+        xy = (margin - _LABEL_GAP - right, round(middle - (top + bottom) / 2))
+        draw.text(xy, labels[first], fill=_LABEL_COLOUR, font=font)
+    return labelled
+
+
+class GridFile(NamedTuple):
+    """A sample grid on disk as the run's page needs it."""
+
+    path: Path
+    step: int
+    size: tuple[int, int] | None  # (width, height); None when the file cannot be read as an image
+    labels: list[str]  # the row labels save_grid stored ([] for an unlabelled grid)
+
+
+def read_grids(folder: Path) -> list[GridFile]:
+    """The ``step-N.png`` grids in ``folder``, newest first (by step, whatever the zero padding)."""
+    from PIL import Image
+
+    grids = []
+    for path in folder.glob("step-*.png"):
+        match = re.fullmatch(r"step-(\d+)\.png", path.name)
+        if match is None:
+            continue
+        size, labels = None, []
+        try:
+            with Image.open(path) as image:
+                size = image.size
+                stored = json.loads(image.info.get(ROW_LABELS_KEY, "[]"))
+            labels = [str(label) for label in stored] if isinstance(stored, list) else []
+        except (OSError, ValueError):
+            pass
+        grids.append(GridFile(path, int(match.group(1)), size, labels))
+    return sorted(grids, key=lambda g: g.step, reverse=True)
 
 
 def _svg_chart(rows: list[dict[str, str]], keys: list[str], *, width: int = 640, height: int = 220) -> str:
