@@ -334,13 +334,13 @@ class Trainer:
                     self._flush(step)
                 if step % sample_every == 0 or step == self.total_steps:
                     self.save_samples(step)
-                    report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
+                    report.write_index(self.run_dir, spec=self.spec, scores=self.scores, total_steps=self.total_steps)
                 if step % checkpoint_every == 0 and step != self.total_steps:
                     self.save_checkpoint(step)
                 if stop.requested and step != self.total_steps:
                     self._bar.close()
                     path = self.save_checkpoint(step)
-                    report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
+                    report.write_index(self.run_dir, spec=self.spec, scores=self.scores, total_steps=self.total_steps)
                     raise TrainingInterrupted(f"interrupted at step {step}; saved {path}; "
                                               f"continue with: ganzoo run --resume {self.run_dir}")
         self._bar.close()
@@ -351,7 +351,7 @@ class Trainer:
         summary = {"steps": self.total_steps, "run_dir": str(self.run_dir), "scores": self.scores,
                    "samples": str(self.run_dir / "samples")}
         atomic_write(self.run_dir / "scores.json", json.dumps(summary, indent=2) + "\n")
-        report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
+        report.write_index(self.run_dir, spec=self.spec, scores=self.scores, total_steps=self.total_steps)
 
     def device_batches(self, start: int = 0) -> Iterator[dict[str, Any]]:
         """The batches from position ``start`` on, on the device in the layout the networks take

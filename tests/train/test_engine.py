@@ -76,7 +76,8 @@ def test_run_folder_layout(tmp_path):
     rows = (run / "metrics.csv").read_text().splitlines()
     assert rows[0].startswith("step,epoch,images_per_s,lr_G,lr_D") and len(rows) == 5
     page = (run / "index.html").read_text()
-    assert "samples/step-000004.png" in page and "<svg" in page and "untrained" in page
+    assert "samples/step-000004.png" in page and "<svg" in page and "untrained (step 0)" in page
+    assert ">trained (step 4)<" in page, "the engine tells the page how far the run goes"
 
 
 #: What each first-party recipe's sample grid rows show, top to bottom ("" continues a block).
