@@ -10,13 +10,19 @@ a list of them (the losses take both).
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence, Union
 
 import torch
 from torch import Tensor, nn
 
 from ganzoo.errors import GanzooError
 from ganzoo.precision import Precision
+
+
+#: What :meth:`Step.sample_rows` returns: rows of images named by what they show, top to bottom
+#: (``{"input": x, "translation": g(x)}``; a label may name a block of several rows), or plain rows,
+#: which the grid labels ``row 1``, ``row 2``, ...
+SampleRows = Union[Mapping[str, Union[Tensor, Sequence[Tensor]]], Sequence[Tensor]]
 
 
 class AuxTerm(NamedTuple):
@@ -70,8 +76,14 @@ class Step:
         return {k: torch.stack([it[k] for it in items]).to(self.device)
                 for k, v in items[0].items() if isinstance(v, Tensor)}
 
-    def sample_rows(self, fixed: dict[str, Any]) -> list[Tensor]:
-        """Rows of images (each (N, C, H, W) in [-1, 1]) for the sample grid of the fixed inputs."""
+    def sample_rows(self, fixed: dict[str, Any]) -> SampleRows:
+        """Rows of images (each (N, C, H, W) in [-1, 1]) for the sample grid of the fixed inputs.
+
+        Name the rows by what they show, ``{"input": x, "translation": g(x), "target (truth)": y}``
+        (a dict keeps its order, top to bottom; a label may name a list of rows, a block such as a
+        square of samples): the names are drawn beside the rows in the PNG and shown on the run's
+        page, so a grid reads right on its own. A plain list of rows works too (``row 1``, ...).
+        """
         raise NotImplementedError
 
     def inference(self, direction: str = "AtoB") -> Callable[..., Tensor]:
@@ -148,6 +160,27 @@ class Step:
     def eval_mode(self) -> contextlib.AbstractContextManager[None]:
         """A context in which every network is in eval mode (restored afterwards)."""
         return eval_mode(self.nets.values())
+
+
+def labelled_rows(rows: SampleRows) -> tuple[list[str], list[Tensor]]:
+    """A step's sample rows as one label per row and the rows, top to bottom.
+
+    A label that names a block of rows goes to its first row, and the rows after it get ``""`` (the
+    grid draws the label beside the whole block); plain rows are labelled ``row 1``, ``row 2``, ...
+    """
+    if not isinstance(rows, Mapping):
+        rows = {f"row {i}": row for i, row in enumerate(rows, 1)}
+    labels: list[str] = []
+    tensors: list[Tensor] = []
+    for label, block in rows.items():
+        block = [block] if isinstance(block, Tensor) else list(block)
+        if not label or not block or not all(isinstance(t, Tensor) for t in block):
+            raise GanzooError(f"sample_rows: {label!r} should name a tensor or a list of tensors (and not be empty)")
+        labels += [str(label)] + [""] * (len(block) - 1)
+        tensors += block
+    if not tensors:
+        raise GanzooError("sample_rows returned no rows")
+    return labels, tensors
 
 
 def set_requires_grad(nets: Iterable[nn.Module], flag: bool) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 import ganzoo
 from ganzoo import hookspecs
+from ganzoo.train.report import read_grids
 from tests.conftest import run_ganzoo
 
 PLUGIN = '''
@@ -278,6 +279,7 @@ def test_third_party_recipe_trains_with_its_data_set_third_network_and_logger(th
     events = (run.run_dir / "spy.log").read_text().split("\n")
     assert events[0] == "start" and "log 4" in events and "checkpoint 4" in events and "samples 4" in events
     assert events[-2] == "end completed"
+    assert read_grids(run.run_dir / "samples")[0].labels == ["row 1", "row 2", "row 3"], "a step's plain list of rows"
     assert sys.modules["thirdparty"].EVENTS[-1] == (str(run.run_dir), "completed")  # the module's own hook
     # the probe network has its own optimizer and comes back on resume; bundles leave it out
     resumed = ganzoo.resume(run.run_dir, progress=False)

@@ -28,6 +28,7 @@ from ganzoo.data.loader import make_loader
 from ganzoo.errors import GanzooError, Interrupted
 from ganzoo.fsutil import atomic_write
 from ganzoo.precision import Precision
+from ganzoo.step import labelled_rows
 from ganzoo.train import build, checkpoint, fast, report
 from ganzoo.train.config import fast_choices, get_recipe, steps_for_epochs
 from ganzoo.train.ema import WeightAverage
@@ -224,8 +225,8 @@ class Trainer:
 
     def save_samples(self, step: int) -> Path:
         with self.averaged(), self.step.eval_mode(), torch.no_grad():
-            rows = self.step.sample_rows(self.fixed)
-        path = report.save_grid(rows, self.run_dir / "samples" / f"step-{step:06d}.png")
+            labels, rows = labelled_rows(self.step.sample_rows(self.fixed))
+        path = report.save_grid(rows, self.run_dir / "samples" / f"step-{step:06d}.png", labels=labels)
         self.events.notify("ganzoo_samples", run=self.run, step=step, path=path)
         return path
 
@@ -353,13 +354,13 @@ class Trainer:
                     self._flush(step)
                 if step % sample_every == 0 or step == self.total_steps:
                     self.save_samples(step)
-                    report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
+                    report.write_index(self.run_dir, spec=self.spec, scores=self.scores, total_steps=self.total_steps)
                 if step % checkpoint_every == 0 and step != self.total_steps:
                     self.save_checkpoint(step)
                 if stop.requested and step != self.total_steps:
                     self._bar.close()
                     path = self.save_checkpoint(step)
-                    report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
+                    report.write_index(self.run_dir, spec=self.spec, scores=self.scores, total_steps=self.total_steps)
                     raise TrainingInterrupted(f"interrupted at step {step}; saved {path}; "
                                               f"continue with: ganzoo run --resume {self.run_dir}")
         self._bar.close()
@@ -370,7 +371,7 @@ class Trainer:
         summary = {"steps": self.total_steps, "run_dir": str(self.run_dir), "scores": self.scores,
                    "samples": str(self.run_dir / "samples")}
         atomic_write(self.run_dir / "scores.json", json.dumps(summary, indent=2) + "\n")
-        report.write_index(self.run_dir, spec=self.spec, scores=self.scores)
+        report.write_index(self.run_dir, spec=self.spec, scores=self.scores, total_steps=self.total_steps)
 
     def device_batches(self, start: int = 0) -> Iterator[dict[str, Any]]:
         """The batches from position ``start`` on, on the device in the layout the networks take

@@ -51,11 +51,12 @@ class CycleGANStep(Step):
             losses["G_idt_B"] = self.weighted("identity", g_ba(real_a), real_a, scale=cycle_weight)
         return losses
 
-    def sample_rows(self, fixed: dict[str, Any]) -> list[Tensor]:
+    def sample_rows(self, fixed: dict[str, Any]) -> dict[str, Tensor]:
         real_a, real_b = fixed["A"], fixed["B"]
         g_ab, g_ba = self.nets["gen_ab"], self.nets["gen_ba"]
         fake_b, fake_a = g_ab(real_a), g_ba(real_b)
-        return [real_a, fake_b, g_ba(fake_b), real_b, fake_a, g_ab(fake_a)]
+        return {"input A": real_a, "translated to B": fake_b, "reconstructed A": g_ba(fake_b),
+                "input B": real_b, "translated to A": fake_a, "reconstructed B": g_ab(fake_a)}
 
     def monitor(self, means: dict[str, float]) -> float:
         """The generators' losses (what a plateau schedule should watch)."""

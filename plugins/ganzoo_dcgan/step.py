@@ -37,7 +37,8 @@ class DCGANStep(Step):
         gen = self.nets["gen"]
         return {"noise": gen.noise(self.grid_size, generator=torch.Generator().manual_seed(1234)).to(self.device)}
 
-    def sample_rows(self, fixed: dict[str, Any]) -> list[Tensor]:
+    def sample_rows(self, fixed: dict[str, Any]) -> dict[str, list[Tensor]]:
+        """One block: a square of samples from the fixed noise."""
         images = self.nets["gen"](fixed["noise"])
         side = max(1, int(len(images) ** 0.5))
-        return [images[i:i + side] for i in range(0, side * side, side)]
+        return {"samples": [images[i:i + side] for i in range(0, side * side, side)]}

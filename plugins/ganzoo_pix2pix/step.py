@@ -34,8 +34,8 @@ class Pix2PixStep(Step):
             logs.update({"G_gan": loss_gan.detach(), "G_l1": loss_l1.detach()})
         return logs
 
-    def sample_rows(self, fixed: dict[str, Any]) -> list[Tensor]:
-        return [fixed["A"], self.nets["gen"](fixed["A"]), fixed["B"]]
+    def sample_rows(self, fixed: dict[str, Any]) -> dict[str, Tensor]:
+        return {"input": fixed["A"], "translation": self.nets["gen"](fixed["A"]), "target (truth)": fixed["B"]}
 
     def monitor(self, means: dict[str, float]) -> float:
         return sum(v for k, v in means.items() if k.startswith("G_"))

@@ -14,6 +14,7 @@ import ganzoo
 from ganzoo.losses.adversarial import LSGANLoss
 from ganzoo.nn.contract import loss_role
 from ganzoo.train.engine import Trainer, TrainingDiverged, TrainingInterrupted
+from ganzoo.train.report import read_grids
 from ganzoo.train.run import load_spec
 from tests.train.tiny import register_one_layer_generator, tiny_spec
 
@@ -75,7 +76,23 @@ def test_run_folder_layout(tmp_path):
     rows = (run / "metrics.csv").read_text().splitlines()
     assert rows[0].startswith("step,epoch,images_per_s,lr_G,lr_D") and len(rows) == 5
     page = (run / "index.html").read_text()
-    assert "samples/step-000004.png" in page and "<svg" in page and "untrained" in page
+    assert "samples/step-000004.png" in page and "<svg" in page and "untrained (step 0)" in page
+    assert ">trained (step 4)<" in page, "the engine tells the page how far the run goes"
+
+
+#: What each first-party recipe's sample grid rows show, top to bottom ("" continues a block).
+ROW_LABELS = {
+    "cyclegan": ["input A", "translated to B", "reconstructed A", "input B", "translated to A", "reconstructed B"],
+    "pix2pix": ["input", "translation", "target (truth)"],
+    "dcgan": ["samples", "", "", ""],
+}
+
+
+@pytest.mark.parametrize("recipe", sorted(ROW_LABELS))
+def test_sample_grids_name_their_rows(recipe, tmp_path):
+    trainer = Trainer(tiny_spec(recipe), tmp_path / "run", progress=False)
+    (grid,) = read_grids(trainer.save_samples(0).parent)
+    assert grid.labels == ROW_LABELS[recipe]
 
 
 def final_weights(run):
