@@ -37,14 +37,16 @@ class ResnetBlock(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    """ResNet image-to-image generator: 7x7 stem, two stride-2 downsamplings, residual blocks, two
-    transposed-convolution upsamplings, 7x7 head with tanh.
+    """ResNet image-to-image generator: 7x7 stem, stride-2 downsamplings (two in the paper), residual
+    blocks, as many transposed-convolution upsamplings, 7x7 head with tanh.
 
     Args:
         in_channels: channels of the input image.
         out_channels: channels of the output image.
-        ngf: width of the first layer; the blocks run at ``4 * ngf``.
+        ngf: width of the first layer; the blocks run at ``2**n_downsampling * ngf``.
         n_blocks: residual blocks (9 for 256x256 images, 6 for 128x128 in the paper).
+        n_downsampling: stride-2 levels before the blocks (the paper's 2; pix2pixHD's global generator
+            takes 3 or 4). Fewer keep more detail in small images: the blocks run at 1/2**n of the side.
         norm: ``instance`` (CycleGAN), ``batch`` or ``none``.
         dropout: dropout 0.5 inside each residual block.
         padding: ``reflect`` (the paper's), ``replicate`` or ``zero``.
@@ -54,8 +56,9 @@ class ResnetGenerator(nn.Module):
     - ``input``: the reflection-padded input (``model.0``);
     - ``stem``: the 7x7 convolution block, after its ReLU (``model.3``), ``ngf`` channels at full size;
     - ``down1``, ``down2``: the stride-2 blocks, after their ReLUs (``model.6``, ``model.9``), ``2 * ngf``
-      channels at 1/2 and ``4 * ngf`` at 1/4 of the size;
-    - ``block1`` ... ``blockN``: the residual blocks' outputs (``model.10`` ... ``model.{9 + N}``).
+      channels at 1/2 and ``4 * ngf`` at 1/4 of the size (one per level of ``n_downsampling``);
+    - ``block1`` ... ``blockN``: the residual blocks' outputs (``model.10`` ... ``model.{9 + N}`` with
+      two levels).
 
     CUT (https://github.com/taesungp/contrastive-unpaired-translation, models/networks.py) feeds PatchNCE
     ``nce_layers`` 0, 4, 8, 12, 16 of its own (anti-aliased) generator: the padded input, the two
@@ -66,17 +69,21 @@ class ResnetGenerator(nn.Module):
 
     #: What the generator consumes: an image batch (N, C, H, W).
     input_kind = "image"
-    #: Input sides must be multiples of this so that downsampling and upsampling restore the size.
+    #: Input sides must be multiples of this so that downsampling and upsampling restore the size
+    #: (``2**n_downsampling``: the paper's 4 here, the instance's own when built with another depth).
     size_multiple = 4
-    #: The smallest side: the residual blocks' quarter-size maps need more than one pixel to normalise.
+    #: The smallest side: the residual blocks' maps need more than one pixel to normalise.
     min_size = 8
 
     def __init__(self, *, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_blocks: int = 9,
-                 norm: str = "instance", dropout: bool = False, padding: str = "reflect") -> None:
+                 norm: str = "instance", dropout: bool = False, padding: str = "reflect",
+                 n_downsampling: int = 2) -> None:
         super().__init__()
         for name, value in {"in_channels": in_channels, "out_channels": out_channels, "ngf": ngf}.items():
             check_option(name, value)
         check_option("n_blocks", n_blocks, Value(int, min=0))
+        check_option("n_downsampling", n_downsampling, Value(int, min=0, max=6))
+        self.size_multiple, self.min_size = 2**n_downsampling, 2 ** (n_downsampling + 1)
         self.in_channels, self.out_channels = in_channels, out_channels
         make_norm, bias = norm_layer(norm), conv_bias(norm)
         taps: dict[int, str] = {}  # index in self.model -> the tap name of its output
@@ -88,7 +95,7 @@ class ResnetGenerator(nn.Module):
         tap("input")
         layers += [nn.Conv2d(in_channels, ngf, kernel_size=7, padding=0, bias=bias), make_norm(ngf), nn.ReLU(True)]
         tap("stem")
-        n_down = 2
+        n_down = n_downsampling
         for i in range(n_down):
             mult = 2**i
             layers += [
@@ -144,6 +151,9 @@ class ResnetGenerator(nn.Module):
         if head is None:
             raise ValueError("no output convolution (model.N.weight) found")
         second_conv = state.get(f"model.{blocks[0]}.conv_block.6.weight") if blocks else None
+        # Each level has one 3x3 convolution down and one 3x3 transposed convolution up; stem and head are 7x7.
+        levels = sum(1 for key, w in state.items() if re.fullmatch(r"model\.\d+\.weight", key)
+                     and w.ndim == 4 and w.shape[-1] == 3) // 2
         return {
             "in_channels": stem.shape[1],
             "out_channels": state[f"model.{head}.weight"].shape[0],
@@ -151,4 +161,5 @@ class ResnetGenerator(nn.Module):
             "n_blocks": len(blocks),
             "norm": "batch" if "model.2.weight" in state else "instance",
             "dropout": second_conv is not None and second_conv.ndim == 4,
+            "n_downsampling": levels,
         }

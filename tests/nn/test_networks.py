@@ -79,6 +79,23 @@ def test_resnet_norm_and_padding_variants(norm, padding):
     assert any(isinstance(m, torch.nn.Dropout) for m in net.modules())
 
 
+@pytest.mark.parametrize("levels", [0, 1, 3])
+def test_resnet_downsampling_levels(levels):
+    """Fewer levels keep small images' detail (the toy schedule's choice); the sizes it takes follow."""
+    net = ganzoo.create_generator("resnet9", ngf=4, n_blocks=1, n_downsampling=levels)
+    assert net(torch.randn(1, 3, 16, 16)).shape == (1, 3, 16, 16)
+    assert net.size_multiple == 2**levels and net.min_size == 2 ** (levels + 1)
+    strided = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d) and m.stride == (2, 2)]
+    assert len(strided) == levels
+    rebuilt = type(net).options_from_state_dict(net.state_dict())
+    assert rebuilt["n_downsampling"] == levels and rebuilt["n_blocks"] == 1 and rebuilt["ngf"] == 4
+
+
+def test_resnet_downsampling_is_checked():
+    with pytest.raises(ganzoo.GanzooError, match="n_downsampling"):
+        ganzoo.create_generator("resnet9", n_downsampling=-1)
+
+
 @pytest.mark.parametrize("size", [32, 64, 128])
 def test_dcgan_sizes(size):
     gen = ganzoo.create_generator("dcgan", nz=16, ngf=8, image_size=size)
