@@ -80,6 +80,9 @@ class DCGANDiscriminator(nn.Module):
         ndf: width of the first layer; each level doubles it.
         image_size: 32, 64 (the paper's) or 128.
         norm: ``batch`` (the paper's), ``instance`` or ``none`` (``none`` for a WGAN-GP critic).
+        spectral_norm: divide each convolution's weight by its largest singular value (Miyato et al.
+            2018, https://arxiv.org/abs/1802.05957), which keeps the discriminator 1-Lipschitz per
+            layer so it cannot win outright; usually with ``norm="none"`` and the hinge loss.
 
     Returns logits of shape (N, 1); no sigmoid (the losses take logits).
     """
@@ -88,7 +91,7 @@ class DCGANDiscriminator(nn.Module):
     out_channels = 1
 
     def __init__(self, *, in_channels: int = 3, ndf: int = 64, image_size: int = 64,
-                 norm: str = "batch") -> None:
+                 norm: str = "batch", spectral_norm: bool = False) -> None:
         super().__init__()
         check_option("in_channels", in_channels)
         check_option("ndf", ndf)
@@ -108,6 +111,8 @@ class DCGANDiscriminator(nn.Module):
             ]
             width *= 2
         layers.append(nn.Conv2d(width, 1, kernel_size=4, stride=1, padding=0, bias=False))
+        if spectral_norm:
+            layers = [nn.utils.parametrizations.spectral_norm(m) if isinstance(m, nn.Conv2d) else m for m in layers]
         self.main = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:

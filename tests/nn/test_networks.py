@@ -96,6 +96,23 @@ def test_resnet_downsampling_is_checked():
         ganzoo.create_generator("resnet9", n_downsampling=-1)
 
 
+def test_dc_spectral_norm_bounds_every_convolution():
+    from ganzoo.nn.layers import init_weights
+
+    torch.manual_seed(0)
+    disc = init_weights(ganzoo.create_discriminator("dc", ndf=8, image_size=32, norm="none", spectral_norm=True),
+                        gain=1.0)
+    convs = [m for m in disc.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in convs)
+    disc.train()
+    for _ in range(20):  # power iterations run in training forwards
+        disc(torch.randn(2, 3, 32, 32))
+    sigma = max(torch.linalg.matrix_norm(m.weight.flatten(1), ord=2).item() for m in convs)
+    assert sigma == pytest.approx(1.0, abs=0.05)
+    plain = ganzoo.create_discriminator("dc", ndf=8, image_size=32, norm="none")
+    assert not any(torch.nn.utils.parametrize.is_parametrized(m) for m in plain.modules())
+
+
 @pytest.mark.parametrize("size", [32, 64, 128])
 def test_dcgan_sizes(size):
     gen = ganzoo.create_generator("dcgan", nz=16, ngf=8, image_size=size)
