@@ -234,6 +234,10 @@ class Recipe:
         toy: settings (in ``--set`` form, plus ``data``) for training on the embedded toy set: a
             schedule that learns in minutes on a CPU. Component options here apply where the chosen
             component takes them.
+        toy_targets: the least each named toy score should reach in the toy schedule's default run
+            (``{"shape_accuracy": 0.9}``; :mod:`ganzoo.metrics.toy` says what each means): printed
+            beside the scores, checked by the slow tests and by benchmarks/toy_matrix.py across seeds,
+            threads and torch versions.
     """
 
     name: str
@@ -250,6 +254,7 @@ class Recipe:
     defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     optimizer_lr: Mapping[str, str] = dataclasses.field(default_factory=dict)
     toy: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    toy_targets: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [n.name for n in self.networks]
@@ -265,6 +270,11 @@ class Recipe:
         if not self.data_modes:
             raise ValueError(f"recipe {self.name!r} names no data mode")
         self._check_hparam_values()
+        if self.toy_targets and not self.toy:
+            raise ValueError(f"recipe {self.name!r} has toy_targets but no toy schedule")
+        for key, value in self.toy_targets.items():
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ValueError(f"recipe {self.name!r}: toy_targets[{key!r}] must be a number, not {value!r}")
 
     def _check_hparam_values(self) -> None:
         """A declared hyper-parameter must exist, and the paper's value must pass its own declaration."""

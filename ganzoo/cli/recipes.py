@@ -32,6 +32,8 @@ def recipe_lines(recipe: Any) -> list[str]:
     lines.append("  settings: " + ", ".join(f"{k}={_value(v)}" for k, v in settings.items()))
     if recipe.toy:
         lines.append("  toy schedule: " + ", ".join(f"{k}={_value(v)}" for k, v in recipe.toy.items()))
+    if recipe.toy_targets:
+        lines.append("  toy targets: " + ", ".join(f"{k} >= {_value(v)}" for k, v in recipe.toy_targets.items()))
     return lines
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import click
 
@@ -214,11 +214,16 @@ def _train(spec, run_dir: Path, *, quiet: bool, overwrite: bool = False) -> None
     click.echo(f"samples: {run_dir / 'samples'}  (overview: {run_dir / 'index.html'})")
     click.echo(f"checkpoint: {run_dir / 'checkpoints'}")
     if "trained" in run.scores and "untrained" in run.scores:
-        click.echo(score_table(run.spec.data.source, run.scores["untrained"], run.scores["trained"]))
+        from ganzoo.train.config import get_recipe
+
+        targets = get_recipe(run.spec.recipe).toy_targets if run.spec.data.toy else {}
+        click.echo(score_table(run.spec.data.source, run.scores["untrained"], run.scores["trained"], targets=targets))
 
 
-def score_table(source: str, before: dict[str, float], after: dict[str, float]) -> str:
-    """The toy scores before and after training, one per line with what it means (ganzoo.metrics.toy)."""
+def score_table(source: str, before: dict[str, float], after: dict[str, float], *,
+                targets: Mapping[str, float] | None = None) -> str:
+    """The toy scores before and after training, one per line with what it means (ganzoo.metrics.toy),
+    and where the recipe states a target for its toy schedule, whether the run met it."""
     from ganzoo.metrics.toy import SCORES
 
     known = [k for k in SCORES if k in after and k in before]
@@ -227,6 +232,11 @@ def score_table(source: str, before: dict[str, float], after: dict[str, float]) 
     for key in known:
         score = SCORES[key]
         better = "higher" if score.higher_is_better else "lower"
+        target = (targets or {}).get(key)
+        verdict = ""
+        if target is not None:
+            met = after[key] >= target if score.higher_is_better else after[key] <= target
+            verdict = f"[target {'>=' if score.higher_is_better else '<='} {score.format(target)}: {'met' if met else 'MISSED'}] "
         lines.append(f"  {score.label:<{width}}  {score.format(before[key]):>9} -> {score.format(after[key]):<9}  "
-                     f"({better} is better) {score.meaning}")
+                     f"{verdict}({better} is better) {score.meaning}")
     return "\n".join(lines)

@@ -9,11 +9,13 @@ judges it:
 - samples (``shapes``): do the pixels take the palette's colours, is each shape recognisable by its
   geometry (a blob is not a square), and do all shape kinds appear across many samples (mode collapse)?
 
-A translated pixel's class is the colour it is nearest to, as a person names a colour ("dark red, a bit
-dull"), among the target side's colours and the input side's: a pixel left as the input had it is
-nearest its input colour, which is never right, so leaving the input unchanged scores 0 even where the
-two sides' colours are alike. A sample's pixel fits the palette when it lies within half the smallest
-distance between two palette colours of one of them (then it could not be mistaken for another).
+A translated pixel's class is the target colour it is nearest to, as a person names a colour ("dark
+red, a bit dull"), unless it still has an input colour: within half the smallest distance between an
+input colour and a target colour of one of the input side's colours, it counts as left unchanged, which
+is never right. So the input itself scores 0 even where the two sides' colours are alike, while the
+soft edge of a shape (a blend of its colour and the background's) is named by the colour it is nearest.
+A sample's pixel fits the palette when it lies within half the smallest distance between two palette
+colours of one of them (then it could not be mistaken for another).
 
 :data:`SCORES` says what each number means and which way is better; the CLI and the run's index.html
 read it from here.
@@ -78,19 +80,22 @@ def class_cutoff(palette: np.ndarray) -> float:
 def classify(images: Tensor, palette: np.ndarray, *, confusers: np.ndarray | None = None,
              cutoff: float | None = None) -> Tensor:
     """Each pixel's palette index: the palette colour it is nearest to, or :data:`NO_CLASS` when it is
-    nearer one of the ``confusers`` (colours that are never right, such as the input side's) or further
-    than ``cutoff`` from every colour.
+    further than ``cutoff`` from every palette colour, or still one of the ``confusers`` (colours that
+    are never right, such as the input side's): within half the smallest distance between a confuser
+    and a palette colour of one.
 
     ``images`` is (N, 3, H, W) in [-1, 1]; the result is (N, H, W) int64.
     """
     rgb = ((images.detach().float().cpu().clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1)
-    colours = np.asarray(palette, np.float32)
-    if confusers is not None:
-        colours = np.concatenate([colours, np.asarray(confusers, np.float32)])
-    nearest = (rgb[..., None, :] - torch.from_numpy(colours)).norm(dim=-1).min(-1)
-    wrong = nearest.indices >= len(palette)
+    colours = torch.from_numpy(np.asarray(palette, np.float32))
+    nearest = (rgb[..., None, :] - colours).norm(dim=-1).min(-1)
+    wrong = torch.zeros_like(nearest.indices, dtype=torch.bool)
     if cutoff is not None:
         wrong |= nearest.values > cutoff
+    if confusers is not None:
+        others = torch.from_numpy(np.asarray(confusers, np.float32))
+        radius = float(torch.cdist(others, colours).min()) / 2
+        wrong |= (rgb[..., None, :] - others).norm(dim=-1).min(-1).values < radius
     return torch.where(wrong, torch.full_like(nearest.indices, NO_CLASS), nearest.indices)
 
 

@@ -72,3 +72,10 @@ def test_info_json():
 def test_list_loggers():
     result = invoke("list", "loggers")
     assert result.exit_code == 0 and "tensorboard" in result.output
+
+
+def test_info_recipe_shows_its_toy_schedule_and_targets():
+    result = CliRunner().invoke(cli, ["info", "cyclegan"])
+    assert result.exit_code == 0, result.output
+    assert "toy schedule: data=toy:day2night" in result.output
+    assert "toy targets: shape_accuracy >= 0.9" in result.output

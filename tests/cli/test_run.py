@@ -31,8 +31,22 @@ def pix2pix_run(tmp_path_factory):
 def test_run_prints_where_samples_are_and_the_toy_scores(pix2pix_run):
     run_dir, output = pix2pix_run
     assert f"samples: {run_dir / 'samples'}" in output
-    assert "toy score on toy:edges2shapes (PSNR against the true translations, higher is better): untrained" in output
+    assert "toy scores on toy:edges2shapes, untrained -> trained:" in output
+    lines = {line.split()[0]: line for line in output.splitlines() if line.startswith("  ")}
+    assert "(higher is better) share of the true shapes' pixels painted in the right class colour" in lines["shape"]
+    assert "target >= 0.950" in lines["shape"], "the recipe's toy target, met or missed"
+    assert "(lower is better)" in lines["L1"]
     assert (run_dir / "checkpoints" / "latest").exists()
+
+
+def test_score_table_says_whether_each_target_was_met():
+    from ganzoo.cli.run import score_table
+
+    table = score_table("toy:x", {"shape_accuracy": 0.1, "l1": 0.8}, {"shape_accuracy": 0.93, "l1": 0.1},
+                        targets={"shape_accuracy": 0.95, "l1": 0.2})
+    shape, l1 = (line for line in table.splitlines()[1:])
+    assert "0.100 -> 0.930" in shape and "[target >= 0.950: MISSED]" in shape
+    assert "[target <= 0.200: met]" in l1
 
 
 def test_same_name_twice_is_refused(pix2pix_run):

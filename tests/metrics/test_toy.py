@@ -60,7 +60,9 @@ def test_a_pixel_is_the_colour_it_is_nearest_unless_that_is_an_input_colour_or_t
     night_red = torch.from_numpy(NIGHT[1]).view(1, 3, 1, 1) * 2 - 1
     assert classify(night_red, DAY).item() == 1, "nearest the day's red of the day's colours"
     assert classify(night_red, DAY, confusers=NIGHT).item() == NO_CLASS, "but it is the input's colour"
-    assert classify((day_red + night_red) / 2 + 0.05, DAY, confusers=NIGHT).item() in (1, NO_CLASS)
+    soft_edge = torch.tensor([0.21, 0.34, 0.65]).view(1, 3, 1, 1) * 2 - 1  # night's light blue blended into navy
+    assert classify(soft_edge, NIGHT, confusers=DAY).item() == 3, "darker than light blue, but not the day's blue"
+    assert classify(torch.from_numpy(DAY[3]).view(1, 3, 1, 1) * 2 - 1, NIGHT, confusers=DAY).item() == NO_CLASS
     cutoff = class_cutoff(DAY)
     assert cutoff == pytest.approx(float(np.linalg.norm(DAY[2] - DAY[3])) / 2, rel=1e-5)
     away = torch.tensor([0.0, 1.0, 1.0]).view(1, 3, 1, 1) * 2 / 2 ** 0.5  # a unit step on [0, 1], in [-1, 1] units

@@ -304,3 +304,20 @@ def test_first_party_recipes_declare_every_hparam():
     for name in ("cyclegan", "pix2pix", "dcgan"):
         recipe = get_recipe(name)
         assert set(recipe.hparam_values) == set(recipe.hparams), name
+
+
+def test_toy_targets_are_numbers_of_a_recipe_with_a_toy_schedule():
+    assert make_recipe(toy={"steps": 2}, toy_targets={"shape_accuracy": 0.9}).toy_targets["shape_accuracy"] == 0.9
+    with pytest.raises(ValueError, match="no toy schedule"):
+        make_recipe(toy_targets={"shape_accuracy": 0.9})
+    with pytest.raises(ValueError, match="must be a number"):
+        make_recipe(toy={"steps": 2}, toy_targets={"shape_accuracy": "high"})
+
+
+def test_first_party_recipes_state_toy_targets_in_known_scores():
+    from ganzoo.metrics.toy import SCORES
+    from ganzoo.train.config import get_recipe
+
+    for name in ("cyclegan", "pix2pix", "dcgan"):
+        targets = get_recipe(name).toy_targets
+        assert targets and set(targets) <= set(SCORES), name
