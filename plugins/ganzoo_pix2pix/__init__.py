@@ -27,9 +27,12 @@ PIX2PIX = Recipe(
     defaults={"lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "batch_size": 1, "image_size": 256,
               "lr_policy": "linear", "decay_start": 0.5, "epochs": 200},
     optimizer_lr={"D": "lr_d"},
-    # 32x32 toy images: the U-Net gets 5 levels (2**5 = 32) instead of 8.
-    toy={"data": "toy:edges2shapes", "steps": 500, "batch_size": 4, "image_size": 32,
+    # 32x32 toy images: the U-Net gets 5 levels (2**5 = 32) instead of 8. Batch 16 for 1500 steps: 500
+    # steps of 4 left blurred blobs (shape accuracy 0.40), 2000 of 4 reached 0.955, 1000 of 16 0.968,
+    # 1500 of 16 0.994 (issue 12; each seed 0, one thread).
+    toy={"data": "toy:edges2shapes", "steps": 1500, "batch_size": 16, "image_size": 32,
          "gen.ngf": 32, "gen.num_downs": 5, "disc.ndf": 32},
+    toy_targets={"shape_accuracy": 0.95},
 )
 
 
