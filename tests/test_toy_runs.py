@@ -1,51 +1,48 @@
-"""The README's main job: each recipe on its toy set, from the command line, beats its untrained score.
+"""The README's main job: each recipe's toy command, as a user types it, meets the recipe's toy targets.
 
-These are full toy schedules (minutes each), marked slow; CI runs them too. How long they take is
-measured by the benchmarks, not asserted here (a loaded CI machine would fail a time bound).
+Full toy schedules (minutes each) for two seeds of each recipe, marked slow; CI runs them. The targets
+are the recipe's ``toy_targets`` (scores that see what a person sees: ganzoo.metrics.toy), asserted a
+margin below, because a target is stated for the default run and other seeds scatter around it; the
+margin is far above every trivial answer (a blank image, the input itself score 0 on these scores).
+benchmarks/toy_matrix.py runs the wider matrix (5 seeds, 1 and 2 threads, the lowest and highest torch).
+How long runs take is measured there, not asserted here (a loaded CI machine would fail a time bound).
 """
 
-import re
+import json
 import subprocess
 import sys
 
 import pytest
 
-SCORE = re.compile(r"untrained ([0-9.]+)(?: dB)? -> trained ([0-9.]+)")
+from ganzoo.metrics.toy import SCORES
+from ganzoo.train.config import get_recipe
+
+#: How far below its target a score may land in another seed's run; a full-coverage target stays full.
+MARGIN = 0.05
+SEEDS = (0, 1)
+COMMANDS = {"cyclegan": ["--gen", "resnet9", "--loss", "lsgan"], "pix2pix": [], "dcgan": []}
 
 
-def toy_run(tmp_path, *args):
+def toy_run(tmp_path, recipe, *args):
     # Not tests.conftest.run_ganzoo: its 300 s timeout would be a time bound. This one only stops a hang.
-    result = subprocess.run([sys.executable, "-c", "from ganzoo.cli import main; main()", "run", *args, "--quiet",
-                             "--out", str(tmp_path), "--name", "toy"], capture_output=True, text=True, timeout=3600)
+    result = subprocess.run([sys.executable, "-c", "from ganzoo.cli import main; main()", "run", recipe, *args,
+                             "--quiet", "--out", str(tmp_path), "--name", "toy"],
+                            capture_output=True, text=True, timeout=3600)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "samples: " in result.stdout
-    before, after = (float(v) for v in SCORE.search(result.stdout).groups())
-    return before, after
+    assert "samples: " in result.stdout and "toy scores on" in result.stdout
+    return json.loads((tmp_path / recipe / "toy" / "scores.json").read_text())["scores"], result.stdout
 
 
 @pytest.mark.slow
-def test_cyclegan_readme_command_learns(tmp_path):
-    before, after = toy_run(tmp_path, "cyclegan", "--gen", "resnet9", "--loss", "lsgan")
-    assert after > before + 6, f"PSNR {before} -> {after} dB"
-
-
-@pytest.mark.slow
-def test_pix2pix_toy_learns(tmp_path):
-    before, after = toy_run(tmp_path, "pix2pix")
-    assert after > before + 6, f"PSNR {before} -> {after} dB"
-
-
-def _torch_before(major: int, minor: int) -> bool:
-    import importlib.metadata
-
-    found = importlib.metadata.version("torch").split("+")[0].split(".")
-    return (int(found[0]), int(found[1])) < (major, minor)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(_torch_before(2, 15), strict=False,
-                   reason="issue 12: on torch 2.14.1 the DCGAN toy schedule ends in noise (validity 0.151, the same "
-                          "with ganzoo 0.1.0's code); the schedule is to be fixed there")
-def test_dcgan_toy_learns(tmp_path):
-    before, after = toy_run(tmp_path, "dcgan")
-    assert after > before + 0.3, f"validity {before} -> {after}"
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("recipe", list(COMMANDS))
+def test_readme_toy_command_meets_the_recipes_targets(tmp_path, recipe, seed):
+    targets = get_recipe(recipe).toy_targets
+    assert targets, f"{recipe} states no toy targets"
+    scores, _ = toy_run(tmp_path, recipe, *COMMANDS[recipe], "--seed", str(seed))
+    before, after = scores["untrained"], scores["trained"]
+    for key, target in targets.items():
+        assert SCORES[key].higher_is_better
+        floor = target if target >= 1 else target - MARGIN
+        assert after[key] >= floor, f"{recipe} seed {seed}: {key} {before[key]} -> {after[key]} (target {target})"
+        assert after[key] > before[key], f"{recipe} seed {seed}: {key} did not improve"

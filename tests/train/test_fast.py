@@ -220,7 +220,10 @@ def test_the_compiled_step_gives_the_eager_losses_and_does_not_recompile_after_w
 def test_bf16_training_reaches_the_fp32_toy_score(tmp_path):
     from tests.test_toy_runs import toy_run
 
-    _, exact = toy_run(tmp_path / "fp32", "pix2pix", "--device", "cpu")
-    before, mixed = toy_run(tmp_path / "bf16", "pix2pix", "--device", "cpu", "--precision", "bf16")
-    assert mixed > before + 6, f"PSNR {before} -> {mixed} dB"
-    assert mixed > exact - 1.0, f"bf16 {mixed} dB against fp32 {exact} dB"
+    # A shorter schedule than the toy's, the same for both: what is compared is bf16 against fp32.
+    short = ("--device", "cpu", "--steps", "600")
+    fp32, _ = toy_run(tmp_path / "fp32", "pix2pix", *short)
+    bf16, _ = toy_run(tmp_path / "bf16", "pix2pix", *short, "--precision", "bf16")
+    before, exact, mixed = (s["shape_accuracy"] for s in (bf16["untrained"], fp32["trained"], bf16["trained"]))
+    assert mixed > before + 0.5, f"shape accuracy {before} -> {mixed}"
+    assert mixed > exact - 0.1, f"bf16 {mixed} against fp32 {exact}"
