@@ -32,6 +32,13 @@ DCGAN = Recipe(
     # (Salimans et al. 2016, https://arxiv.org/abs/1606.03498) keep it improving (0.57 at step 1500).
     toy={"data": "toy:shapes", "steps": 1500, "batch_size": 64, "image_size": 32,
          "gen.ngf": 32, "disc.ndf": 16, "loss.real_label": 0.9, "size": 6000},
+    # Not yet met (issue 12): samples fit the palette (0.93) but their shapes are blobs, so too few are
+    # recognisable to cover every kind (0.67). Tried, seed 0, one thread (palette fit / recognisable /
+    # coverage): this schedule 0.93/0.01/0.67; hinge loss, spectral norm in D and an average of G (ema
+    # 0.999) 0.97/0.21/0.33 at 1500 steps and 0.95/0.20/0.67 at 3000; the same at lr 1e-4, D 4e-4, betas
+    # (0, 0.9) 0.96/0.05/0.67 (no red); with ngf 64 for 2000 steps 0.97/0.15/0.67; BCE with spectral
+    # norm and the average, 3000 steps, 0.94/0.04/0.67.
+    toy_targets={"palette_fit": 0.8, "coverage": 1.0},
 )
 
 
