@@ -5,7 +5,7 @@ import pytest
 
 import ganzoo
 from ganzoo.errors import GanzooError, InvalidOptionError
-from ganzoo.train.config import build_spec, parse_sets
+from ganzoo.train.config import build_spec, get_recipe, parse_sets
 from ganzoo.train.spec import AuxSpec
 from tests.train.tiny import register_one_layer_generator
 
@@ -45,8 +45,10 @@ def test_pix2pix_and_dcgan_defaults():
 def test_no_data_means_the_toy_set_and_its_schedule():
     spec = build_spec("cyclegan")
     assert spec.data.source == "toy:day2night" and spec.data.toy
-    assert spec.train.steps == 400 and spec.data.image_size == 32
-    assert spec.components["generator"].options["ngf"] == 32
+    toy = get_recipe("cyclegan").toy
+    assert spec.train.steps == toy["steps"] and spec.data.image_size == 32 and spec.train.ema == toy["ema"]
+    assert spec.components["generator"].options["ngf"] == toy["gen.ngf"]
+    assert build_spec("cyclegan", data="toy:day2night").train.ema == 0, "real-data defaults: the paper's, no average"
 
 
 def test_user_choices_win():
@@ -72,7 +74,7 @@ def test_wgan_gp_gets_a_critic_without_batch_norm_and_critic_steps():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"data_mode": "single"}, "cannot train on data mode 'single'; it takes: unpaired, paired"),
-    ({"slots": {"gen": "resnet9"}, "image_size": 30}, "divisible by 4"),
+    ({"slots": {"gen": "resnet9"}, "image_size": 31}, "divisible by 2"),
     ({"slots": {"gen": "unet256"}, "image_size": 64, "data": "x"}, "divisible by 256"),
     ({"slots": {"disc": "dc"}, "image_size": 48}, "take image_size 32, 64, 128"),
     ({"sets": {"disc.n_layers": 5}}, "needs images of at least 96x96"),
