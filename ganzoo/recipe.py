@@ -231,9 +231,9 @@ class Recipe:
             "batch_size": 1, "image_size": 256, "epochs": 200}``).
         optimizer_lr: the setting that holds each optimizer group's learning rate when it is not the
             shared ``lr`` (``{"D": "lr_d"}``): the recipe's own learning rate per group.
-        toy: settings (in ``--set`` form, plus ``data``) for training on the embedded toy set: a
-            schedule that learns in minutes on a CPU. Component options here apply where the chosen
-            component takes them.
+        toy: settings (in ``--set`` form, plus ``data``, and ``slots``: components it picks where the
+            user picks none, ``{"loss": "hinge"}``) for training on the embedded toy set: a schedule that
+            learns in minutes on a CPU. Component options here apply where the chosen component takes them.
         toy_targets: the least each named toy score should reach in the toy schedule's default run
             (``{"shape_accuracy": 0.9}``; :mod:`ganzoo.metrics.toy` says what each means): printed
             beside the scores, checked by the slow tests and by benchmarks/toy_matrix.py across seeds,

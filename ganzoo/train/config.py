@@ -277,6 +277,9 @@ def build_spec(recipe_name: str, *, data: str | None = None, slots: Mapping[str,
     data = _source(data) if data is not None else config_data
     toy = data is None
     source = recipe.toy.get("data") if toy else data
+    if toy:  # components the toy schedule picks (``"slots": {"loss": "hinge"}``) unless the user chose
+        for word, name in recipe.toy.get("slots", {}).items():
+            picks.setdefault(slot_role(recipe, word) or word, name)
     if source is None:
         raise UsageError(f"recipe {recipe.name!r} has no toy data set; give --data")
     mode = data_mode or picks.pop("data_mode", None) or recipe.data_modes[0]
@@ -292,7 +295,7 @@ def build_spec(recipe_name: str, *, data: str | None = None, slots: Mapping[str,
                    train={}, data={}, hparams=dict(recipe.hparams))
     draft.apply(recipe.defaults, strict=False, where="")
     if toy:
-        draft.apply({k: v for k, v in recipe.toy.items() if k != "data"}, strict=False, where="")
+        draft.apply({k: v for k, v in recipe.toy.items() if k not in ("data", "slots")}, strict=False, where="")
     draft.apply(config_settings, strict=True, where="--config")
     draft.apply({k: v for k, v in settings.items() if v is not None}, strict=True, where="")
     draft.apply(dict(sets or {}), strict=True, where="--set")

@@ -114,3 +114,10 @@ def test_parse_sets():
         {"gen.ngf": 32, "lr": 1e-3, "flip": False, "name": "abc"}
     with pytest.raises(InvalidOptionError, match="KEY=VALUE"):
         parse_sets(["oops"])
+
+
+def test_the_toy_schedule_picks_components_only_where_the_user_did_not():
+    assert get_recipe("dcgan").toy["slots"] == {"loss": "hinge"}
+    assert build_spec("dcgan").components["loss"].name == "hinge"
+    assert build_spec("dcgan", slots={"loss": "bce"}).components["loss"].name == "bce"
+    assert build_spec("dcgan", data="toy:shapes").components["loss"].name == "bce", "real-data defaults: the paper's"
