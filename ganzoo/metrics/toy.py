@@ -24,7 +24,6 @@ read it from here.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import torch
@@ -226,8 +225,3 @@ def classify_outline(mask: Tensor, *, min_iou: float = 0.75, max_aspect: float =
             best, best_iou = kind, iou
     return best
 
-
-def describe(scores: dict[str, float]) -> str:
-    """One line of the scores that :data:`SCORES` knows, headline first: ``shape accuracy 0.93, ...``."""
-    known = [k for k in SCORES if k in scores and math.isfinite(scores[k])]
-    return ", ".join(f"{SCORES[k].label} {SCORES[k].format(scores[k])}" for k in known)
