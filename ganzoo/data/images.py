@@ -1,8 +1,11 @@
-"""Finding and reading image files robustly.
+"""Finding and reading image files robustly, and the one way ganzoo turns its images into 8-bit pixels.
 
 Users' folders hold RGBA PNGs, palette GIFs, 16-bit TIFFs, grayscale scans, stray text files and
 half-downloaded JPEGs. Every readable image becomes an 8-bit RGB ``PIL.Image``; unreadable files are
 skipped with one warning each, and the scan reports how many it skipped.
+
+:func:`to_uint8` is what a saved PNG holds for an image in [-1, 1]; the sample grids and the feature
+extractors of FID/KID both use it, so a score computed on tensors equals one computed on the saved files.
 """
 
 from __future__ import annotations
@@ -10,10 +13,13 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif"}
@@ -78,3 +84,16 @@ def to_rgb(img: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(background, rgba)
     return img.convert("RGB") if img.mode != "RGB" else img
+
+
+def to_uint8(images: Tensor) -> Tensor:
+    """Images in [-1, 1] (any shape, any float dtype or device) as the 8-bit values a saved PNG holds.
+
+    Each value maps to ``(x + 1) / 2 * 255`` rounded half up, as ``torchvision.utils.save_image`` does
+    (``mul(255).add_(0.5)`` then truncation); values outside [-1, 1] are clamped first. torch is imported
+    here, not at the top: reading image files must not need it.
+    """
+    import torch
+
+    unit = (images.detach().float().clamp(-1, 1) + 1) / 2
+    return unit.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)

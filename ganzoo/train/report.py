@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, Sequence
 import torch
 from torch import Tensor
 
+from ganzoo.data.images import to_uint8
 from ganzoo.errors import GanzooError
 from ganzoo.fsutil import OutputError, atomic_write, describe_os_error
 
@@ -125,10 +126,10 @@ def save_grid(rows: Sequence[Tensor], path: Path, *, labels: Sequence[str] | Non
     from PIL.PngImagePlugin import PngInfo
     from torchvision.utils import make_grid
 
-    rows = [r.detach().float().cpu() for r in rows]
+    rows = [to_uint8(r.cpu()) for r in rows]
     rows = [r.expand(-1, 3, -1, -1) if r.shape[1] == 1 else r for r in rows]
-    grid = make_grid((torch.cat(rows) + 1) / 2, nrow=rows[0].shape[0], padding=2, pad_value=1.0)
-    image = Image.fromarray(grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy())
+    grid = make_grid(torch.cat(rows), nrow=rows[0].shape[0], padding=2, pad_value=255)
+    image = Image.fromarray(grid.permute(1, 2, 0).numpy())
     info = None
     if labels is not None:
         if len(labels) != len(rows):

@@ -3,9 +3,11 @@
 import logging
 
 import numpy as np
+import torch
 from PIL import Image
+from torchvision.transforms import functional as TF
 
-from ganzoo.data.images import check_readable, list_images, load_rgb
+from ganzoo.data.images import check_readable, list_images, load_rgb, to_uint8
 
 
 def test_modes_convert_to_8bit_rgb(tmp_path):
@@ -45,3 +47,20 @@ def test_recursive_listing(tmp_path):
     Image.new("RGB", (2, 2)).save(tmp_path / "a" / "b" / "deep.PNG")
     assert list_images(tmp_path) == []
     assert [p.name for p in list_images(tmp_path, recursive=True)] == ["deep.PNG"]
+
+
+def test_to_uint8_gives_back_the_pixels_an_image_was_loaded_from():
+    pixels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    image = Image.fromarray(np.stack([pixels, pixels.T, 255 - pixels], -1))
+    loaded = TF.to_tensor(image) * 2.0 - 1.0  # what ganzoo's data pipeline does
+    assert torch.equal(to_uint8(loaded), torch.from_numpy(np.array(image)).permute(2, 0, 1))
+
+
+def test_to_uint8_rounds_half_up_and_clamps():
+    # in float32, (x + 1) / 2 * 255 is exactly 127.5 and 64.5 for these: half up gives 128 and 65
+    # (round half to even would give 128 and 64, one level off the saved PNGs)
+    ties = torch.tensor([0.0, 129 / 255 - 1], dtype=torch.float32)
+    assert ((ties + 1) / 2 * 255).tolist() == [127.5, 64.5]
+    assert to_uint8(ties).tolist() == [128, 65]
+    assert to_uint8(torch.tensor([-7.0, -1.0, 1.0, 3.0])).tolist() == [0, 0, 255, 255]
+    assert to_uint8(torch.zeros(2, 3, dtype=torch.float16)).dtype == torch.uint8
