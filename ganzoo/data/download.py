@@ -42,6 +42,8 @@ CHUNK = 1 << 16
 #: Beside downloaded files: the SHA-256 of each address the first time it was downloaded (trust on first
 #: use), for files whose sum nobody publishes; later downloads of that address must match it.
 SUMS_FILE = "sha256.json"
+#: The end of the message for a data set archive whose published sum does not match.
+DATASET_ADVICE = "check it yourself, extract it and pass the folder to --data"
 
 
 class DownloadError(GanzooError):
@@ -175,13 +177,14 @@ def download_dataset(name: str, *, mode: str | None = None, to: str | os.PathLik
 
 def download_file(url: str, dest: Path, *, sha256: str | None = None, size: int | None = None, retries: int = 3,
                   timeout: float = 60, progress: bool = True, backoff: float = 1.0,
-                  trust_on_first_use: bool = True) -> Path:
+                  trust_on_first_use: bool = True, mismatch_advice: str = DATASET_ADVICE) -> Path:
     """Fetch ``url`` to ``dest`` through ``dest.part``, resuming and retrying; check size and checksum.
 
     ``retries`` counts the failed tries in a row that brought no new bytes (a slow, flaky link that keeps
     making progress is not given up on). Without a published ``sha256``, the sum recorded in
     :data:`SUMS_FILE` beside ``dest`` the first time ``url`` was downloaded is checked (and recorded now
-    if there is none), unless ``trust_on_first_use`` is False.
+    if there is none), unless ``trust_on_first_use`` is False. ``mismatch_advice`` ends the message of a
+    published sum that does not match: what the user can do instead (data sets: extract a copy by hand).
     """
     dest = Path(dest)
     ensure_writable_dir(dest.parent, what="download folder")
@@ -189,7 +192,8 @@ def download_file(url: str, dest: Path, *, sha256: str | None = None, size: int 
     what = f"the download of {dest.name}"
     with exclusive_lock(lock_path(dest.parent, dest.name), what=what, wait=True, on_wait=say_waiting(what)):
         _fetch(url, part, retries=retries, timeout=timeout, progress=progress, backoff=backoff)
-        _verify(url, part, sha256=sha256, size=size, sums=dest.parent / SUMS_FILE if trust_on_first_use else None)
+        _verify(url, part, sha256=sha256, size=size, sums=dest.parent / SUMS_FILE if trust_on_first_use else None,
+                advice=mismatch_advice)
         os.replace(part, dest)
     return dest
 
@@ -367,7 +371,8 @@ def _write(out: BinaryIO, chunk: bytes, part: Path) -> None:
         raise OutputError(f"cannot write {part}: {describe_os_error(exc)}") from exc
 
 
-def _verify(url: str, part: Path, *, sha256: str | None, size: int | None, sums: Path | None) -> None:
+def _verify(url: str, part: Path, *, sha256: str | None, size: int | None, sums: Path | None,
+            advice: str = "") -> None:
     """Check the whole file against the published size and sum, or the sum recorded on first use (and
     record it when there is none); a file that fails is deleted, so the next try starts clean."""
     got = _size(part)
@@ -383,7 +388,7 @@ def _verify(url: str, part: Path, *, sha256: str | None, size: int | None, sums:
             part.unlink(missing_ok=True)
             raise DownloadError(f"checksum mismatch for {url}: expected the published sha256 {sha256}, got "
                                 f"{digest}; deleted it. Try again; if it persists, the server serves another file "
-                                "than the one published: check it yourself, extract it and pass the folder to --data")
+                                f"than the one published{': ' + advice if advice else ''}")
         return
     assert sums is not None
     with exclusive_lock(lock_path(sums.parent, sums.name), what=str(sums), wait=True):
