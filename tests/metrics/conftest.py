@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from ganzoo.data.images import to_uint8
+from tests.metrics.samples import images, pale
+
 WEIGHTS_ENV = ("GANZOO_WEIGHTS_DIR", "GANZOO_INCEPTION_WEIGHTS")
 
 
@@ -22,7 +25,7 @@ def random_inception(seed: int = 0) -> torch.nn.Module:
 
     Default initialisation shrinks activations layer after layer (the pooled features come out near
     1e-8), so the batch norms' scales and shifts are drawn at random, then their running statistics are
-    calibrated on one batch of small images like the tests' (they become that batch's statistics), so
+    calibrated on one batch of the tests' kind of images (they become that batch's statistics), so
     every layer's output keeps about unit scale, as in the trained network (features of order 1).
     """
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
@@ -33,7 +36,7 @@ def random_inception(seed: int = 0) -> torch.nn.Module:
         mp.setattr(torch, "load", lambda *args, **kwargs: {})
         net = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path="unused")
     norms = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    calibration = torch.cat([torch.rand(3, 3, 32, 32), torch.rand(3, 3, 1, 1) * torch.rand(3, 1, 32, 32)])
+    calibration = torch.cat([images(6, seed=100), pale(images(6, seed=101))])
     with torch.no_grad():
         for bn in norms:
             bn.weight.uniform_(0.5, 1.5)
@@ -41,7 +44,7 @@ def random_inception(seed: int = 0) -> torch.nn.Module:
             bn.reset_running_stats()
             bn.momentum = None  # a cumulative average: after one batch, that batch's statistics
         net.train()
-        net((calibration * 255).to(torch.uint8))
+        net(to_uint8(calibration))
         net.eval()
     for bn in norms:
         bn.momentum = 0.1
