@@ -51,16 +51,14 @@ class WeightsFile:
     release: str = ""  # which version of the network: "2015-12-05"
 
     @property
-    def label(self) -> str:
-        """``the Inception weights (2015-12-05)``."""
-        title = self.title or f"the {self.name} weights"
-        return f"{title} ({self.release})" if self.release else title
+    def called(self) -> str:
+        """``the Inception weights``."""
+        return self.title or f"the {self.name} weights"
 
     @property
     def described(self) -> str:
         """``the Inception weights (2015-12-05, 96 MB)``."""
-        title = self.title or f"the {self.name} weights"
-        return f"{title} ({', '.join(filter(None, (self.release, self.megabytes)))})"
+        return f"{self.called} ({', '.join(filter(None, (self.release, self.megabytes)))})"
 
     @property
     def megabytes(self) -> str:
@@ -145,7 +143,8 @@ def locate_weights(weights: WeightsFile, *, path: str | os.PathLike[str] | None 
         if not origin:
             raise MissingWeightsError(f"{weights.described} are not in {_display(found.parent)}: "
                                       f"{_how_to_get(weights)}")
-        raise MissingWeightsError(f"no weights file at {found} ({origin} for {weights.label}): {_how_to_get(weights)}")
+        raise MissingWeightsError(f"no weights file at {found} ({origin} for {weights.called}): "
+                                  f"{_how_to_get(weights)}")
     if verify:
         try:
             digest = file_sha256(found)
