@@ -217,10 +217,13 @@ class TimmFeatures:
 
         height, width = self.input_size
         antialiased = " (antialiased)" if self.mode != "nearest" else ""
+        instead = ("" if self.mode == self.interpolation
+                   else f" (its config says {self.interpolation}, which torch lacks)")
         return {"features": f"timm:{self.name}", "network": self.name, "layer": "pooled pre-logits",
                 "input_size": height if height == width else [height, width], "resize": self.mode,
                 "resize_label": f"{self.mode}{antialiased} from the 8-bit image to {height}x{width}, whole (no "
-                                f"crop), normalised with mean {self.mean} and std {self.std}: the model's data config",
+                                f"crop), normalised with mean {self.mean} and std {self.std}: the model's data "
+                                f"config{instead}",
                 "weights": self.weights_path.name, "sha256": file_sha256(self.weights_path), "standard": None,
                 "comparable": False, "timm": timm.__version__}
 

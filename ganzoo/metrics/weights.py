@@ -228,7 +228,8 @@ def fetch_timm_weights(name: str) -> Path:
     except (RuntimeError, ValueError, *hub_client_errors()) as exc:
         from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
 
-        reason = "not found there" if isinstance(exc, (EntryNotFoundError, RepositoryNotFoundError)) else first_line(exc)
+        missing = isinstance(exc, (EntryNotFoundError, RepositoryNotFoundError))
+        reason = "not found there" if missing else first_line(exc)
         raise DownloadError(f"could not fetch the timm weights of {name} from {source}: {reason}") from exc
     # clone: safetensors refuses tensors that share memory, which some models' state_dicts have
     state = {key: value.detach().cpu().contiguous().clone() for key, value in model.state_dict().items()}

@@ -79,6 +79,7 @@ def reference_kid(x: np.ndarray, y: np.ndarray) -> float:
 def test_kernel_distance_matches_a_direct_computation_when_a_subset_is_everything():
     x, y = gaussian(10, 0.0, np.ones(5), seed=6), gaussian(10, 0.5, np.ones(5) * 1.5, seed=7)
     kid = kernel_distance(x, y, subsets=4, subset_size=10)
+    assert isinstance(kid, KernelDistance)
     assert kid.mean == pytest.approx(reference_kid(x, y), rel=1e-10)
     assert kid.std == pytest.approx(0, abs=1e-12), "every subset is the whole set, in another order"
     assert (kid.subsets, kid.subset_size, kid.requested_subset_size) == (4, 10, 10)

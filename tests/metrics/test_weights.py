@@ -174,7 +174,8 @@ def hub(tmp_path, monkeypatch):
 
     with FakeHub() as server:
         monkeypatch.setattr(constants, "ENDPOINT", server.url)  # as HF_ENDPOINT sets both at import
-        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", server.url + "/{repo_id}/resolve/{revision}/{filename}")
+        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
+                            server.url + "/{repo_id}/resolve/{revision}/{filename}")
         monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
         monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
         yield server
