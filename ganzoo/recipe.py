@@ -82,7 +82,7 @@ class Value:
         text = _KIND_WORDS.get(kind, "a list of names" if _is_tuple(kind) else getattr(kind, "__name__", str(kind)))
         names = self.names()
         if names:
-            text = f"one of {', '.join(names)}"
+            text = f"{'names from' if _is_tuple(kind) else 'one of'} {', '.join(names)}"
         bounds = [f"{'>' if self.min_open else '>='} {self.min:g}"] if self.min is not None else []
         bounds += [f"{'<' if self.max_open else '<='} {self.max:g}"] if self.max is not None else []
         text += "".join(f" {b}" if i == 0 else f" and {b}" for i, b in enumerate(bounds))
@@ -95,6 +95,8 @@ class Value:
         return tuple(self.choices)
 
     def _in_range(self, value: Any) -> bool:
+        if isinstance(value, tuple):  # a list of names: each one must be allowed
+            return not self.choices or all(v in self.names() for v in value)
         if isinstance(value, str):
             if self.pattern:
                 return re.fullmatch(self.pattern, value) is not None
