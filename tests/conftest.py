@@ -15,7 +15,7 @@ from ganzoo import plugins
 GANZOO_ENV = ("GANZOO_PLUGINS", "GANZOO_DISABLE_PLUGINS", "GANZOO_STRICT_PLUGINS", "GANZOO_PLUGINS_DIR")
 #: Mirrors and tokens a developer's shell may set, which no test may pick up by accident.
 OUTSIDE_ENV = ("HF_ENDPOINT", "HF_TOKEN", "HF_HUB_OFFLINE", "HF_HUB_CACHE", "GANZOO_DATASET_MIRROR",
-               "GANZOO_REFERENCE_MIRROR")
+               "GANZOO_REFERENCE_MIRROR", "GANZOO_INCEPTION_WEIGHTS", "GANZOO_WEIGHTS_DIR")
 
 
 @pytest.fixture(autouse=True)

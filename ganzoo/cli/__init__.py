@@ -94,5 +94,6 @@ from ganzoo.cli import infer as _infer  # noqa: E402,F401
 from ganzoo.cli import run as _run  # noqa: E402,F401
 from ganzoo.cli import plugins as _plugins  # noqa: E402,F401
 from ganzoo.cli import bench as _bench  # noqa: E402,F401
+from ganzoo.cli import evaluate as _evaluate  # noqa: E402,F401
 
 __all__ = ["cli", "main"]

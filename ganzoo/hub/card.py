@@ -74,6 +74,27 @@ def _metrics(config: Mapping[str, Any]) -> list[str]:
     return rows + [""]
 
 
+def _evaluation(config: Mapping[str, Any]) -> list[str]:
+    """``ganzoo eval``'s (or ``--eval-every``'s) FID and KID with the protocol that makes them comparable."""
+    found = config.get("evaluation") or {}
+    results = {k: v for k, v in (found.get("results") or {}).items() if "fid" in v or "kid" in v}
+    if not results:
+        return []
+    rows = ["## Evaluation", "", "| output | FID | KID x 1000 | generated | real |", "| --- | --- | --- | --- | --- |"]
+    for output, values in results.items():
+        comparison = (found.get("comparisons") or {}).get(output, {})
+        fid = f"{values['fid']:.2f}" if "fid" in values else ""
+        kid = f"{1000 * values['kid']:.2f} ± {1000 * values.get('kid_std', 0):.2f}" if "kid" in values else ""
+        rows.append(f"| {output} | {fid} | {kid} | {comparison.get('generated_images', '')} | "
+                    f"{comparison.get('real_images', '')} ({comparison.get('real_split', '')}) |")
+    protocol = found.get("protocol") or {}
+    standard = "" if protocol.get("standard", True) else " (not the standard weights: not comparable with published numbers)"
+    rows += ["", f"Features: {protocol.get('features')}, weights `{protocol.get('weights')}` (SHA-256 "
+                 f"`{protocol.get('sha256')}`){standard}; resize: {protocol.get('resize')}; images "
+                 f"{protocol.get('image_size')}x{protocol.get('image_size')}; step {found.get('step')}."]
+    return rows + [""]
+
+
 def _training(config: Mapping[str, Any]) -> list[str]:
     from ganzoo.errors import GanzooError
     from ganzoo.train.spec import from_json
@@ -136,7 +157,7 @@ def render_card(config: Mapping[str, Any], *, repo_id: str | None = None, has_sa
     if has_samples:
         body += ["## Samples", "", f"![samples]({SAMPLES_FILE})", "",
                  "Each row: fixed test inputs and what the generators made of them at the end of training.", ""]
-    body += [*_metrics(config), *_training(config), *_provenance(config)]
+    body += [*_metrics(config), *_evaluation(config), *_training(config), *_provenance(config)]
     versions = config.get("versions") or {}
     if versions:
         body += ["## Versions", "", "```json", json.dumps(versions, indent=1), "```", ""]

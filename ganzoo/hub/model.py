@@ -212,6 +212,18 @@ class Model:
         noise = gen.noise(n, generator=torch.Generator().manual_seed(seed))
         return self._run(gen, noise, precision=precision, channels_last=channels_last).cpu()
 
+    def evaluate(self, *, data: str | None = None, metrics: str | Sequence[str] | None = None,
+                 features: str = "inception", weights: str | os.PathLike[str] | None = None, verify: bool = True,
+                 resize: str = "tf1", samples: int | None = None, max_images: int | None = None,
+                 batch_size: int = 50) -> dict[str, Any]:
+        """FID and KID (and on a toy set the toy scores), as ``ganzoo eval`` computes and records them:
+        :func:`ganzoo.metrics.evaluate.evaluate_model` says what each option does and what is compared."""
+        from ganzoo.metrics.evaluate import evaluate_model
+
+        return evaluate_model(self, data=data, metrics=metrics, features=features,
+                              weights=None if weights is None else str(weights), verify=verify, resize=resize,
+                              samples=samples, max_images=max_images, batch_size=batch_size)
+
     # -- sharing -------------------------------------------------------------------------------
 
     def save_pretrained(self, folder: str | os.PathLike[str], *, repo_id: str | None = None) -> Path:
@@ -293,6 +305,9 @@ def _is_pil(value: Any) -> bool:
 
 
 def _to_pil(y: torch.Tensor) -> Image.Image:
+    """A translation as a PIL image, truncated to 8 bits as the reference's ``tensor2im`` does, so
+    ``ganzoo translate`` writes the PNGs its ``test.py`` writes (grids and FID round half up instead:
+    :func:`ganzoo.data.images.to_uint8`; the two differ by at most one level)."""
     from torchvision.transforms import functional as TF
 
     return TF.to_pil_image(((y.detach().cpu().clamp(-1, 1) + 1) / 2))

@@ -45,7 +45,13 @@ class BundleFolder(ModelSource):
         self.description = str(folder)
 
     def config(self) -> dict[str, Any]:
-        return read_config(self.folder / CONFIG_FILE, where=self.description)
+        from ganzoo.metrics.evaluate import read_metrics
+
+        config = read_config(self.folder / CONFIG_FILE, where=self.description)
+        evaluation = read_metrics(self.folder)  # written by ganzoo eval: it travels with the bundle from now on
+        if evaluation is not None and evaluation.get("step") == (config.get("training") or {}).get("steps"):
+            config["evaluation"] = evaluation
+        return config
 
     def weights(self, network: str) -> Path:
         path = self.folder / weights_file(network)
@@ -89,6 +95,11 @@ class RunFolder(ModelSource):
                 metrics = {}
         step = int(self.checkpoint.name.removeprefix("step-"))
         config = bundle_config_from_run(self.spec, metrics=metrics, step=step)
+        from ganzoo.metrics.evaluate import read_metrics
+
+        evaluation = read_metrics(self.folder)
+        if evaluation is not None and evaluation.get("step") == step:  # ganzoo eval (or --eval-every) of this checkpoint
+            config["evaluation"] = evaluation
         return check_bundle_config(config, where=self.description)
 
     def weights(self, network: str) -> Path:
