@@ -98,6 +98,12 @@ def _recipe_command(recipe) -> click.Command:
         click.Option(["--ema"], metavar="DECAY",
                      help="keep a moving average of the generators' weights (0.999; 0: off, the default); "
                           "samples, scores and exports use it"),
+        # Evaluation during training (docs/evaluation.md); other settings: --set eval_features=timm:NAME, ...
+        click.Option(["--eval-every"], metavar="N",
+                     help="evaluate every N steps and at the end (FID, KID; toy scores on a toy set)"),
+        click.Option(["--eval-metrics"], metavar="fid,kid,toy", help="what --eval-every computes"),
+        click.Option(["--keep-best"], metavar="METRIC",
+                     help="keep the best model so far by this metric (fid, kid, a toy score) as a bundle in RUN/best"),
         # The fast path (docs/training.md, "The fast path"); the default stays exact fp32 eager.
         click.Option(["--precision"], metavar="fp32|bf16|fp16", help="autocast precision of the forward passes"),
         click.Option(["--channels-last"], is_flag=True, default=None,
@@ -149,7 +155,7 @@ def _parse_aux(items: tuple[str, ...]) -> tuple[dict[str, str], dict[str, float]
 
 #: The options that are settings of the spec, given as text and checked as ``--set`` values are.
 SETTING_OPTIONS = ("steps", "epochs", "batch_size", "image_size", "lr", "seed", "device", "ema", "precision",
-                   "compile")
+                   "compile", "eval_every", "eval_metrics", "keep_best")
 #: The flags that switch a setting of the spec on.
 SETTING_FLAGS = ("deterministic", "channels_last", "fast")
 

@@ -32,6 +32,7 @@ from ganzoo.step import labelled_rows
 from ganzoo.train import build, checkpoint, fast, report
 from ganzoo.train.config import fast_choices, get_recipe, steps_for_epochs
 from ganzoo.train.ema import WeightAverage
+from ganzoo.train.evaluation import BEST_DIR, TrainingEvaluation
 from ganzoo.train.events import Events
 from ganzoo.train.run import Run
 from ganzoo.train.schedules import make_scheduler
@@ -182,6 +183,9 @@ class Trainer:
         test = build.build_test_dataset(spec, size_multiple=self.size_multiple)
         self.fixed = self.step.fixed_inputs(test)
         self.toy = self._toy()
+        # --eval-every: FID/KID (and toy scores) during training; its feature network loads now, so missing
+        # weights stop the run before it trains
+        self.evaluation = TrainingEvaluation(spec, self.run_dir, device=self.device) if train.eval_every else None
         self.run = Run(run_dir=self.run_dir, spec=spec, total_steps=self.total_steps)
         self.start_step = 0
         self.checkpoints = self.run_dir / "checkpoints"
@@ -230,6 +234,51 @@ class Trainer:
         self.events.notify("ganzoo_samples", run=self.run, step=step, path=path)
         return path
 
+    def evaluate(self, step: int) -> dict[str, float]:
+        """``--eval-every``: evaluate the exported networks now, log the numbers as a metrics row, write
+        metrics.json, and with ``--keep-best`` the best model so far as a bundle. The random streams are
+        put back afterwards, so a run with evaluation trains exactly as one without."""
+        assert self.evaluation is not None
+        rng = checkpoint.rng_state()
+        try:
+            with self.averaged(), self.step.eval_mode(), torch.no_grad():
+                flat = self.evaluation.evaluate(self._inference_functions(), step=step)
+                if self.evaluation.improved(step):
+                    self._save_best(step, flat)
+        finally:
+            checkpoint.set_rng_state(rng)
+        self.metrics.append({"step": step, **flat})
+        self.evaluation.write()
+        self.events.notify("ganzoo_evaluation", run=self.run, step=step, scores=dict(flat))
+        return flat
+
+    def _inference_functions(self):
+        """``make(output)`` for :func:`ganzoo.metrics.evaluate.evaluate`: the step's trained functions,
+        taking and giving tensors on the CPU."""
+        device = self.device
+
+        def make(name: str):
+            fn = self.step.inference(name)
+            if name == "sample":
+                return lambda n, seed=0: fn(n, seed=seed).cpu()
+            return lambda x: fn(x.to(device)).cpu()
+
+        return make
+
+    def _save_best(self, step: int, flat: dict[str, float]) -> Path:
+        """The networks as they are now (the averages with ``--ema``) as a bundle in RUN/best."""
+        from ganzoo.hub.bundle import bundle_config_from_run, write_bundle
+        from ganzoo.hub.card import render_card
+
+        assert self.evaluation is not None
+        config = bundle_config_from_run(self.spec, metrics={f"best (step {step})": flat}, step=step)
+        config["evaluation"] = self.evaluation.latest
+        weights = {name: self.nets[name].state_dict() for name in config["networks"]}
+        grids = report.read_grids(self.run_dir / "samples")
+        samples = grids[0].path if grids else None
+        card = render_card(config, has_samples=samples is not None)
+        return write_bundle(self.run_dir / BEST_DIR, config, weights, card=card, samples=samples)
+
     def save_checkpoint(self, step: int) -> Path:
         if self._sums:
             self._means(step)  # never checkpoint after a loss went non-finite
@@ -242,6 +291,7 @@ class Trainer:
             "scalers": self.precision.state_dict(),  # fp16's gradient scalers (empty otherwise)
             "rng": checkpoint.rng_state(),
             "scores": {k: v for k, v in self.scores.items() if k == "untrained"},
+            "evaluation": self.evaluation.state_dict() if self.evaluation is not None else {},
             # the running means of the metrics row in progress: a resumed run logs the same row
             "log": {"sums": {k: v.detach().cpu() for k, v in self._sums.items()}, "count": self._count,
                     "first": dict(self._first)},
@@ -283,6 +333,8 @@ class Trainer:
                 f"{latest / checkpoint.STATE_FILE} does not fit this run ({checkpoint.failure_reason(exc)}); delete the "
                 f"folder {latest} to resume from the checkpoint before it") from exc
         self.scores.update(state.get("scores", {}))
+        if self.evaluation is not None:
+            self.evaluation.load_state_dict(state.get("evaluation", {}))
         log = state.get("log", {})
         self._sums = {k: v.to(self.device) for k, v in log.get("sums", {}).items()}
         self._count, self._first = int(log.get("count", 0)), dict(log.get("first", {}))
@@ -352,8 +404,13 @@ class Trainer:
                 self._bar.update(1)
                 if step % log_every == 0 or step == self.total_steps:
                     self._flush(step)
-                if step % sample_every == 0 or step == self.total_steps:
+                sampled = step % sample_every == 0 or step == self.total_steps
+                evaluated = self.evaluation is not None and self.evaluation.due(step, self.total_steps)
+                if sampled:
                     self.save_samples(step)
+                if evaluated:
+                    self.evaluate(step)
+                if sampled or evaluated:
                     report.write_index(self.run_dir, spec=self.spec, scores=self.scores, total_steps=self.total_steps)
                 if step % checkpoint_every == 0 and step != self.total_steps:
                     self.save_checkpoint(step)

@@ -17,6 +17,7 @@ from torch import Tensor
 from ganzoo.data.images import to_uint8
 from ganzoo.errors import GanzooError
 from ganzoo.fsutil import OutputError, atomic_write, describe_os_error
+from ganzoo.metrics.evaluate import is_metric_column
 
 
 class MetricsLog:
@@ -264,8 +265,13 @@ def write_index(run_dir: Path, *, spec: Any, scores: dict[str, Any], total_steps
     fetched.
     """
     rows = MetricsLog(run_dir / "metrics.csv").rows()
-    loss_keys = [k for k in (rows[0].keys() if rows else []) if k not in ("step", "epoch", "images_per_s")
-                 and not k.startswith("lr_")]
+    columns = list(rows[0].keys()) if rows else []
+    loss_keys = [k for k in columns if k not in ("step", "epoch", "images_per_s") and not k.startswith("lr_")
+                 and not is_metric_column(k)]
+    # --eval-every's columns: FID, KID and the toy scores over the steps (their spread, kid_std_*, is not drawn)
+    eval_keys = [k for k in columns if is_metric_column(k) and not k.startswith("kid_std_")]
+    evaluation = (f"<h2>Evaluation</h2><p>Every {spec.train.eval_every} steps (metrics.json has the protocol).</p>"
+                  f"{_loss_charts(rows, eval_keys)}" if eval_keys else "")
     grids = read_grids(run_dir / "samples")
     title = f"{spec.recipe}: {' / '.join(c.name for c in spec.components.values())} on {spec.data.source}"
     history = "".join(_figure(g, f"step {g.step}") for g in grids)
@@ -277,6 +283,7 @@ def write_index(run_dir: Path, *, spec: Any, scores: dict[str, Any], total_steps
 {_comparison(grids, total_steps)}
 <h2>Scores</h2>{_scores_table(scores)}
 <h2>Losses</h2>{_loss_charts(rows, loss_keys)}
+{evaluation}
 <h2>Samples over time, newest first</h2>{f'<div class="grids">{history}</div>' if grids else "<p>No samples yet.</p>"}
 <h2>Configuration</h2><pre>{html.escape(json.dumps(spec.to_json(), indent=2))}</pre>
 </body></html>

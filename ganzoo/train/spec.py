@@ -155,9 +155,21 @@ class TrainSpec:
     # Decay of an exponential moving average of the inference networks' weights (ganzoo/train/ema.py); 0: off.
     # Samples, toy scores and exports use the average when it is on.
     ema: float = allowed(0.0, min=0, max=1, max_open=True)
+    # Evaluation during training (ganzoo/train/evaluation.py): every N steps and at the end; None: off.
+    eval_every: int | None = allowed(None, min=1)
+    # fid, kid, toy; empty: fid and kid, and toy on a toy set
+    eval_metrics: tuple[str, ...] = allowed((), choices="ganzoo.metrics.evaluate:METRICS")
+    eval_features: str = allowed("inception", pattern=r"inception|timm:\S+")  # the feature network of FID/KID
+    eval_weights: str | None = None  # a local copy of its weights (else GANZOO_INCEPTION_WEIGHTS, else the cache)
+    eval_resize: str = allowed("tf1", choices="ganzoo.metrics.features:RESIZES")  # tf1: as published tables
+    eval_max_images: int | None = allowed(None, min=2)  # real images per comparison (None: up to 10000)
+    eval_samples: int | None = allowed(None, min=2)  # noise-to-image: samples (None: as many as real images)
+    keep_best: str | None = None  # fid, kid or a toy score: keep the best model so far as a bundle in RUN/best
 
     def __post_init__(self) -> None:
         _check_fields(self)
+        if self.keep_best and not self.eval_every:
+            raise UsageError(f"keep_best={self.keep_best} needs evaluation during training: add --eval-every N")
 
 
 @dataclasses.dataclass(frozen=True)
