@@ -120,10 +120,12 @@ def weights_group() -> None:
 
 @weights_group.command("fetch")
 @click.argument("name", default="inception", metavar="inception|timm:NAME")
-def weights_fetch_command(name: str) -> None:
+@click.option("--from", "url", metavar="URL", help="another address of the same file (a mirror); the pinned "
+                                                   "SHA-256 still decides")
+def weights_fetch_command(name: str, url: str | None) -> None:
     """Download NAME's weights once (Inception: from torch-fidelity's release, checked against the pinned
     SHA-256) into the cache (GANZOO_WEIGHTS_DIR, default ~/.cache/ganzoo/weights)."""
-    click.echo(str(_fetch(name)))
+    click.echo(str(_fetch(name, url=url)))
 
 
 @weights_group.command("list")
@@ -138,11 +140,13 @@ def weights_list_command() -> None:
     print_table(["name", "cached", "size", "from"], rows, max_width=100)
 
 
-def _fetch(name: str) -> Path:
+def _fetch(name: str, *, url: str | None = None) -> Path:
     from ganzoo.metrics.weights import WEIGHTS, fetch_timm_weights, fetch_weights
 
     if name.startswith("timm:"):
+        if url:
+            raise UsageError("--from is for the Inception weights; timm fetches its own")
         return fetch_timm_weights(name.removeprefix("timm:"))
     if name not in WEIGHTS:
         raise UsageError(f"unknown weights {name!r}; known: {', '.join(WEIGHTS)} or timm:NAME")
-    return fetch_weights(WEIGHTS[name])
+    return fetch_weights(WEIGHTS[name], url=url)

@@ -91,3 +91,18 @@ def test_weights_list_says_what_is_cached():
     result = run_ganzoo("weights", "list")
     assert result.returncode == 0, result.stderr
     assert "inception" in result.stdout and "no" in result.stdout and "weights-inception-2015-12-05" in result.stdout
+
+
+def test_weights_fetch_downloads_and_refuses_a_file_that_is_not_the_pinned_one():
+    from tests.servers import FileServer
+
+    with FileServer({"/weights.pth": b"not the inception weights"}) as server:
+        result = run_ganzoo("weights", "fetch", "inception", "--from", f"{server.url}/weights.pth")
+        assert ("GET", "/weights.pth", None) in server.requests
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]  # after the progress bar
+    assert len(errors) == 1 and "is 25 bytes, not the published 95628359; deleted it" in errors[0]
+    from ganzoo.metrics.weights import INCEPTION, weights_dir
+
+    assert not (weights_dir() / INCEPTION.filename).exists()  # nothing unverified is kept
+    assert "unknown weights 'vgg'" in one_line_error(run_ganzoo("weights", "fetch", "vgg"))
