@@ -219,11 +219,27 @@ def _train(spec, run_dir: Path, *, quiet: bool, overwrite: bool = False) -> None
               progress=not quiet, announce=announce)
     click.echo(f"samples: {run_dir / 'samples'}  (overview: {run_dir / 'index.html'})")
     click.echo(f"checkpoint: {run_dir / 'checkpoints'}")
+    _say_evaluation(run_dir)
     if "trained" in run.scores and "untrained" in run.scores:
         from ganzoo.train.config import get_recipe
 
         targets = get_recipe(run.spec.recipe).toy_targets if run.spec.data.toy else {}
         click.echo(score_table(run.spec.data.source, run.scores["untrained"], run.scores["trained"], targets=targets))
+
+
+def _say_evaluation(run_dir: Path) -> None:
+    """With --eval-every: the last evaluation's headline numbers, and with --keep-best where the best is."""
+    from ganzoo.metrics.evaluate import flat_metrics, read_metrics
+
+    record = read_metrics(run_dir)
+    if record is None:
+        return
+    flat = {k: v for k, v in flat_metrics(record.get("results", {})).items() if not k.startswith("kid_std_")}
+    click.echo(f"evaluation at step {record.get('step')}: " + ", ".join(f"{k} {v:.4g}" for k, v in flat.items())
+               + f"  ({run_dir / 'metrics.json'})")
+    best = record.get("best")
+    if best:
+        click.echo(f"best {best['metric']}: {best['value']:.4g} at step {best['step']}: {run_dir / 'best'}")
 
 
 def score_table(source: str, before: dict[str, float], after: dict[str, float], *,

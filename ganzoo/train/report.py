@@ -270,8 +270,8 @@ def write_index(run_dir: Path, *, spec: Any, scores: dict[str, Any], total_steps
                  and not is_metric_column(k)]
     # --eval-every's columns: FID, KID and the toy scores over the steps (their spread, kid_std_*, is not drawn)
     eval_keys = [k for k in columns if is_metric_column(k) and not k.startswith("kid_std_")]
-    evaluation = (f"<h2>Evaluation</h2><p>Every {spec.train.eval_every} steps (metrics.json has the protocol).</p>"
-                  f"{_loss_charts(rows, eval_keys)}" if eval_keys else "")
+    evaluation = (f"<h2>Evaluation</h2><p>Every {spec.train.eval_every} steps (metrics.json has the protocol)."
+                  f"{_best(run_dir)}</p>{_loss_charts(rows, eval_keys)}" if eval_keys else "")
     grids = read_grids(run_dir / "samples")
     title = f"{spec.recipe}: {' / '.join(c.name for c in spec.components.values())} on {spec.data.source}"
     history = "".join(_figure(g, f"step {g.step}") for g in grids)
@@ -289,6 +289,17 @@ def write_index(run_dir: Path, *, spec: Any, scores: dict[str, Any], total_steps
 </body></html>
 """
     return atomic_write(run_dir / "index.html", page, sync=False)
+
+
+def _best(run_dir: Path) -> str:
+    """``--keep-best``: which evaluation was the best, and where that model is."""
+    from ganzoo.metrics.evaluate import read_metrics
+
+    best = (read_metrics(run_dir) or {}).get("best")
+    if not best:
+        return ""
+    return (f' Best {html.escape(str(best["metric"]))}: {best["value"]:.4g} at step {best["step"]}, kept as a bundle in '
+            f'<a href="best/README.md">best/</a>.')
 
 
 def _finished(grid: GridFile, total_steps: int | None) -> bool:

@@ -48,6 +48,7 @@ def test_eval_every_logs_beside_the_losses_and_keeps_the_best_as_a_bundle(tmp_pa
     assert y.shape == (1, 3, 32, 32)
     page = (tmp_path / "index.html").read_text()
     assert "<h2>Evaluation</h2>" in page and "toy_shape_accuracy_AtoB" in page
+    assert f"Best shape_accuracy: {best['value']:.4g} at step {best['step']}, kept as a bundle" in page
 
 
 def test_evaluating_leaves_training_exactly_as_it_was(tmp_path):
