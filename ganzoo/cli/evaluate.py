@@ -17,7 +17,8 @@ from ganzoo.fsutil import atomic_write, ensure_writable_dir
 
 
 def feature_options(command: Any) -> Any:
-    """The options that choose the feature network, shared by ``eval`` and ``run --eval-every``."""
+    """The options that choose the feature network and its weights (``run --eval-every`` takes the same
+    as ``--set eval_features=...``, ``eval_weights``, ``eval_unverified_weights``, ``eval_resize``)."""
     for option in reversed([
         click.option("--features", default="inception", show_default=True, metavar="inception|timm:NAME",
                      help="the feature network: inception (the 2015-12-05 weights published tables use) or "
@@ -57,13 +58,13 @@ def eval_command(source: str, data: str | None, metric_text: str | None, feature
     domain's test images (both directions where it has two), or of its samples against the training set;
     and on a toy set its toy scores. Prints a table and writes metrics.json with the protocol."""
     from ganzoo.hub import Model
-    from ganzoo.metrics.evaluate import parse_metrics
+    from ganzoo.metrics.evaluate import METRICS_FILE, parse_metrics, read_metrics
     from ganzoo.train.engine import choose_device
 
     metrics = parse_metrics(metric_text) if metric_text else None
     dest = _metrics_path(source, out_file)
     ensure_writable_dir(dest.parent)  # before anything is computed
-    if fetch_weights:
+    if fetch_weights and not weights_path:
         _fetch(features)
     quiet_hub_client()
     model = Model.from_pretrained(source, revision=revision, device=choose_device(device))
@@ -71,6 +72,9 @@ def eval_command(source: str, data: str | None, metric_text: str | None, feature
                            verify=not unverified_weights, resize=resize, samples=samples, max_images=max_images,
                            batch_size=batch_size)
     print_results(found)
+    earlier = read_metrics(dest.parent) if dest.name == METRICS_FILE else None
+    if earlier:  # a run's --eval-every history and best stay in its record
+        found.update({k: earlier[k] for k in ("history", "best") if k in earlier})
     atomic_write(dest, json.dumps(found, indent=2) + "\n")
     click.echo(f"wrote {dest}")
 
@@ -80,7 +84,7 @@ def _metrics_path(source: str, out_file: str | None) -> Path:
         return Path(out_file)
     if Path(source).is_dir():
         return Path(source) / "metrics.json"
-    stem = source.removeprefix("hf-hub:").removeprefix("reference:").split("@")[0].replace("/", "--")
+    stem = source.removeprefix("hf-hub:").removeprefix("reference:").replace("/", "--")  # ORG--NAME@REV
     return Path(f"metrics-{stem}.json")
 
 
@@ -88,14 +92,19 @@ def print_results(found: Mapping[str, Any]) -> None:
     """The results as a table (one row per output of the model), then how they were measured."""
     from ganzoo.metrics.toy import SCORES
 
+    from ganzoo.metrics.evaluate import distance_names
+
     results = found.get("results", {})
+    protocol = found.get("protocol") or {}
+    fid_name, kid_name = distance_names(protocol)
     rows = []
     for output, values in results.items():
         row = {"output": output}
         if "fid" in values:
-            row["FID (lower better)"] = f"{values['fid']:.3f}"
+            row[f"{fid_name} (lower better)"] = f"{values['fid']:.3f}"
         if "kid" in values:
-            row["KID x1000 (lower better)"] = f"{1000 * values['kid']:.3f} ± {1000 * values.get('kid_std', 0.0):.3f}"
+            row[f"{kid_name} x1000 (lower better)"] = (f"{1000 * values['kid']:.3f} ± "
+                                                       f"{1000 * values.get('kid_std', 0.0):.3f}")
         for key, value in (values.get("toy") or {}).items():
             score = SCORES.get(key)
             label = f"{score.label} ({'higher' if score.higher_is_better else 'lower'} better)" if score else key
@@ -103,10 +112,10 @@ def print_results(found: Mapping[str, Any]) -> None:
         rows.append(row)
     headers = list(dict.fromkeys(k for row in rows for k in row))
     print_table(headers, [[row.get(h, "") for h in headers] for row in rows])
-    protocol = found.get("protocol") or {}
     if protocol:
+        warning = ", NOT the standard weights" if protocol.get("standard") is False else ""
         click.echo(f"features: {protocol.get('features')} ({protocol.get('weights', '')}, "
-                   f"sha256 {str(protocol.get('sha256', ''))[:12]}…{'' if protocol.get('standard', True) else ', NOT the standard weights'}); "
+                   f"sha256 {str(protocol.get('sha256', ''))[:12]}…{warning}); "
                    f"resize: {protocol.get('resize')}; image size {protocol.get('image_size')}")
     for output, comparison in (found.get("comparisons") or {}).items():
         click.echo(f"{output}: {comparison.get('generated_images')} generated vs {comparison.get('real_images')} real "

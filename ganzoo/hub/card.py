@@ -80,15 +80,20 @@ def _evaluation(config: Mapping[str, Any]) -> list[str]:
     results = {k: v for k, v in (found.get("results") or {}).items() if "fid" in v or "kid" in v}
     if not results:
         return []
-    rows = ["## Evaluation", "", "| output | FID | KID x 1000 | generated | real |", "| --- | --- | --- | --- | --- |"]
+    from ganzoo.metrics.evaluate import distance_names
+
+    protocol = found.get("protocol") or {}
+    fid_name, kid_name = distance_names(protocol)
+    rows = ["## Evaluation", "", f"| output | {fid_name} | {kid_name} x 1000 | generated | real |",
+            "| --- | --- | --- | --- | --- |"]
     for output, values in results.items():
         comparison = (found.get("comparisons") or {}).get(output, {})
         fid = f"{values['fid']:.2f}" if "fid" in values else ""
         kid = f"{1000 * values['kid']:.2f} ± {1000 * values.get('kid_std', 0):.2f}" if "kid" in values else ""
         rows.append(f"| {output} | {fid} | {kid} | {comparison.get('generated_images', '')} | "
                     f"{comparison.get('real_images', '')} ({comparison.get('real_split', '')}) |")
-    protocol = found.get("protocol") or {}
-    standard = "" if protocol.get("standard", True) else " (not the standard weights: not comparable with published numbers)"
+    standard = (" (not the standard weights: not comparable with published numbers)"
+                if protocol.get("standard") is False else "")
     rows += ["", f"Features: {protocol.get('features')}, weights `{protocol.get('weights')}` (SHA-256 "
                  f"`{protocol.get('sha256')}`){standard}; resize: {protocol.get('resize')}; images "
                  f"{protocol.get('image_size')}x{protocol.get('image_size')}; step {found.get('step')}."]

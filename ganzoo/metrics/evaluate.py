@@ -116,10 +116,24 @@ class Target:
             raise UsageError("this model does not say what data it was trained on: pass --data")
         noise = config.get("generator_input") == "noise"
         outputs = ("sample",) if noise else tuple(config.get("directions") or {"AtoB": None})
-        mode = "single" if noise else ("unpaired" if "BtoA" in outputs else "paired")
+        mode = "single" if noise else _data_mode(config.get("recipe"), outputs)
         channels = config.get("channels") or {"A": 3, "B": 3}
         return cls(source=source, mode=mode, direction="AtoB", image_size=int(config["image_size"]),
                    channels=channels, outputs=outputs, domains=domains_of(source))
+
+
+def _data_mode(recipe: str | None, outputs: tuple[str, ...]) -> str:
+    """The data mode a translation model without a training configuration (a converted reference model)
+    is judged in: its recipe's (a one-direction CycleGAN generator is still unpaired), else a guess from
+    its directions."""
+    from ganzoo.train.config import get_recipe
+
+    if recipe:
+        try:
+            return get_recipe(recipe).data_modes[0]
+        except GanzooError:
+            pass  # a recipe whose plugin is not installed
+    return "unpaired" if "BtoA" in outputs else "paired"
 
 
 @dataclasses.dataclass
@@ -174,13 +188,25 @@ def _folder_dataset(mode: str, root: Any, *, phase: str, target: Target, channel
     return entry.build(None, **{k: v for k, v in context.items() if k in accepted})
 
 
+def _data(target: Target) -> Any:
+    """The resolved data, refused in one line when it is a toy set of the other kind (images to translate
+    for a noise-to-image model, or the reverse)."""
+    from ganzoo.data.sources import resolve_data
+
+    source = resolve_data(target.source, mode=target.mode)
+    if source.is_toy and (source.toy.mode == "single") != (target.outputs == ("sample",)):
+        what = "generates from noise" if target.outputs == ("sample",) else "translates images"
+        raise EvaluationError(f"{target.source} is a {source.toy.mode} toy set, but this model {what}; "
+                              f"judge it against {'a single' if what.startswith('generates') else 'a paired or unpaired'} "
+                              "data set (--data)")
+    return source
+
+
 def _test_sides(target: Target) -> dict[str, tuple[Sequence[Tensor], str]]:
     """The test split's input side (``A``) and target side (``B``) as trained, each with its label."""
     from pathlib import Path
 
-    from ganzoo.data.sources import resolve_data
-
-    source = resolve_data(target.source, mode=target.mode)
+    source = _data(target)
     labels = {side: f"test, {target.domains.get(side, side)} side" for side in ("A", "B")}
     if source.is_toy:
         ds = source.toy.dataset(phase="test", image_size=target.image_size, direction=target.direction, flip=False,
@@ -206,9 +232,7 @@ def _test_sides(target: Target) -> dict[str, tuple[Sequence[Tensor], str]]:
 
 
 def _training_images(target: Target, *, limit: int) -> Sequence[Tensor]:
-    from ganzoo.data.sources import resolve_data
-
-    source = resolve_data(target.source, mode=target.mode)
+    source = _data(target)
     if source.is_toy:
         ds = source.toy.dataset(phase="train", image_size=target.image_size, size=target.train_size, flip=False)
     else:
@@ -325,9 +349,7 @@ def evaluate(target: Target, make: Callable[[str], Callable[..., Tensor]], *, me
 
 
 def _toy_scorer(target: Target, make: Callable[[str], Callable[..., Tensor]]) -> Callable[[str], Mapping[str, float]]:
-    from ganzoo.data.sources import resolve_data
-
-    source = resolve_data(target.source, mode=target.mode)
+    source = _data(target)
     if not source.is_toy:
         raise UsageError(f"the toy scores need an embedded toy set; {target.source} is not one (use --metric fid,kid)")
     toy = source.toy
@@ -361,6 +383,15 @@ def flat_metrics(results: Mapping[str, Any]) -> dict[str, float]:
             elif _finite(value):
                 flat[f"{key}_{output}"] = float(value)
     return flat
+
+
+def distance_names(protocol: Mapping[str, Any]) -> tuple[str, str]:
+    """What to call the two distances of a record: FID and KID on the Inception features, "FD" and "KD"
+    with the feature network named otherwise (not comparable with any FID)."""
+    features = str(protocol.get("features") or "")
+    if not features or features.startswith("inception"):
+        return "FID", "KID"
+    return f"FD[{features}]", f"KD[{features}]"
 
 
 def is_metric_column(key: str) -> bool:
@@ -415,8 +446,14 @@ def evaluate_model(model: Any, *, data: str | None = None, metrics: Sequence[str
 
 
 def default_metrics(target: Target) -> tuple[str, ...]:
-    """FID and KID; the toy scores too on an embedded toy set."""
-    return ("fid", "kid", "toy") if target.source.startswith("toy:") else ("fid", "kid")
+    """FID and KID; the toy scores too on an embedded toy set (``toy:NAME`` or a toy set's plain name)."""
+    from ganzoo.data.sources import resolve_data
+
+    try:
+        toy = resolve_data(target.source, mode=target.mode, download=False).is_toy
+    except GanzooError:
+        toy = False  # not resolvable without a download: not a toy set
+    return ("fid", "kid", "toy") if toy else ("fid", "kid")
 
 
 def record(report: Mapping[str, Any], *, target: Target, source: str, step: int | None) -> dict[str, Any]:

@@ -35,9 +35,6 @@ from ganzoo.metrics.weights import (INCEPTION, MissingWeightsError, check_timm_n
 PathLike = Union[str, "os.PathLike[str]"]
 Device = Union[str, torch.device]
 
-#: The feature specs :func:`make_features` takes (``timm:NAME`` names any timm model).
-FEATURES = ("inception", "timm:NAME")
-
 INCEPTION_SIZE = 299
 #: How :class:`InceptionFeatures` can bring images to 299x299, and what each means for the numbers.
 RESIZES = {
@@ -275,22 +272,3 @@ def make_features(spec: str = "inception", *, weights: PathLike | None = None, v
         return TimmFeatures(spec[5:], weights=weights, device=device, batch_size=batch_size)
     raise UsageError(f"unknown features {spec!r}; choose inception or timm:NAME (a timm model, e.g. "
                      "timm:vit_small_patch14_dinov2.lvd142m)")
-
-
-class FeatureBank:
-    """Features computed batch by batch and kept on the CPU: evaluation feeds it images as a generator
-    makes them (on the extractor's device), without holding every image at once."""
-
-    def __init__(self, features: FeatureExtractor) -> None:
-        self.features = features
-        self._parts: list[Tensor] = []
-
-    def add(self, images: Tensor) -> None:
-        self._parts.append(self.features(images))
-
-    def __len__(self) -> int:
-        return sum(len(p) for p in self._parts)
-
-    def tensor(self) -> Tensor:
-        """All features so far, (N, dim) float64."""
-        return torch.cat([torch.empty(0, self.features.dim, dtype=torch.float64), *self._parts])

@@ -120,8 +120,8 @@ def _display(path: Path) -> str:
 
 
 def _how_to_get(weights: WeightsFile) -> str:
-    return (f"run `ganzoo weights fetch {weights.name}` once, or pass --weights PATH / set {weights.env} to a "
-            f"copy of {weights.filename} ({weights.url})")
+    return (f"run `ganzoo weights fetch {weights.name}` once, or pass --weights PATH (ganzoo run: --set "
+            f"eval_weights=PATH) / set {weights.env} to a copy of {weights.filename} ({weights.url})")
 
 
 def locate_weights(weights: WeightsFile, *, path: str | os.PathLike[str] | None = None,
@@ -155,8 +155,8 @@ def locate_weights(weights: WeightsFile, *, path: str | os.PathLike[str] | None 
                    else "pass")
             raise WeightsMismatchError(
                 f"{found} is not {weights.filename}: its SHA-256 is {digest}, not the pinned {weights.sha256}; "
-                f"{fix} --unverified-weights to use it anyway (its FID/KID are then not comparable with "
-                "published numbers)")
+                f"{fix} --unverified-weights (ganzoo run: --set eval_unverified_weights=true) to use it anyway "
+                "(its FID/KID are then not comparable with published numbers)")
     return found
 
 

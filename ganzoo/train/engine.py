@@ -15,6 +15,7 @@ import math
 import os
 import random
 import signal
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -239,17 +240,18 @@ class Trainer:
         metrics.json, and with ``--keep-best`` the best model so far as a bundle. The random streams are
         put back afterwards, so a run with evaluation trains exactly as one without."""
         assert self.evaluation is not None
-        rng = checkpoint.rng_state()
+        started, rng = time.perf_counter(), checkpoint.rng_state()
         try:
             with self.averaged(), self.step.eval_mode(), torch.no_grad():
                 flat = self.evaluation.evaluate(self._inference_functions(), step=step)
                 if self.evaluation.improved(step):
-                    self._save_best(step, flat)
+                    self._save_best(step)
         finally:
             checkpoint.set_rng_state(rng)
+            self._started += time.perf_counter() - started  # the images/s logged are training's alone
         self.metrics.append({"step": step, **flat})
         self.evaluation.write()
-        self.events.notify("ganzoo_evaluation", run=self.run, step=step, scores=dict(flat))
+        self.events.notify("ganzoo_evaluation", run=self.run, step=step, scores={"evaluation": dict(flat)})
         return flat
 
     def _inference_functions(self):
@@ -265,19 +267,20 @@ class Trainer:
 
         return make
 
-    def _save_best(self, step: int, flat: dict[str, float]) -> Path:
+    def _save_best(self, step: int) -> Path:
         """The networks as they are now (the averages with ``--ema``) as a bundle in RUN/best."""
         from ganzoo.hub.bundle import bundle_config_from_run, write_bundle
         from ganzoo.hub.card import render_card
 
         assert self.evaluation is not None
-        config = bundle_config_from_run(self.spec, metrics={f"best (step {step})": flat}, step=step)
+        config = bundle_config_from_run(self.spec, step=step)
         config["evaluation"] = self.evaluation.latest
         weights = {name: self.nets[name].state_dict() for name in config["networks"]}
-        grids = report.read_grids(self.run_dir / "samples")
-        samples = grids[0].path if grids else None
-        card = render_card(config, has_samples=samples is not None)
-        return write_bundle(self.run_dir / BEST_DIR, config, weights, card=card, samples=samples)
+        card = render_card(config, has_samples=True)
+        with tempfile.TemporaryDirectory(dir=self.run_dir) as scratch:  # the grid of this model, drawn now
+            labels, rows = labelled_rows(self.step.sample_rows(self.fixed))
+            samples = report.save_grid(rows, Path(scratch) / "samples.png", labels=labels)
+            return write_bundle(self.run_dir / BEST_DIR, config, weights, card=card, samples=samples)
 
     def save_checkpoint(self, step: int) -> Path:
         if self._sums:

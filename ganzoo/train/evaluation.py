@@ -11,12 +11,14 @@ is loaded when the run starts, so missing weights stop a run before it trains, n
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ganzoo.errors import UsageError
 from ganzoo.fsutil import atomic_write
 from ganzoo.metrics import evaluate as ev
+from ganzoo.train.checkpoint import rng_state, set_rng_state
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -57,8 +59,15 @@ class TrainingEvaluation:
         self.lower_is_better = best_direction(train.keep_best, self.metrics) if train.keep_best else True
         self.features = None
         if {"fid", "kid"} & set(self.metrics):
-            self.features = make_features(train.eval_features, weights=train.eval_weights, resize=train.eval_resize,
-                                          device=device)
+            # building a network draws random initial values: put the streams back, so the run trains
+            # exactly as it would without evaluation
+            rng = rng_state()
+            try:
+                self.features = make_features(train.eval_features, weights=train.eval_weights,
+                                              verify=not train.eval_unverified_weights, resize=train.eval_resize,
+                                              device=device)
+            finally:
+                set_rng_state(rng)
         self.real = ev.RealFeatures()
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None
@@ -81,7 +90,7 @@ class TrainingEvaluation:
         if not self.keep_best:
             return False
         value = self._value(self.latest["results"])
-        if value is None:
+        if value is None or not math.isfinite(value):  # a failed evaluation is never the best
             return False
         if self.best is not None:
             better = value < self.best["value"] if self.lower_is_better else value > self.best["value"]

@@ -161,6 +161,7 @@ class TrainSpec:
     eval_metrics: tuple[str, ...] = allowed((), choices="ganzoo.metrics.evaluate:METRICS")
     eval_features: str = allowed("inception", pattern=r"inception|timm:\S+")  # the feature network of FID/KID
     eval_weights: str | None = None  # a local copy of its weights (else GANZOO_INCEPTION_WEIGHTS, else the cache)
+    eval_unverified_weights: bool = False  # take Inception weights whose SHA-256 is not the pinned one (marked so)
     eval_resize: str = allowed("tf1", choices="ganzoo.metrics.features:RESIZES")  # tf1: as published tables
     eval_max_images: int | None = allowed(None, min=2)  # real images per comparison (None: up to 10000)
     eval_samples: int | None = allowed(None, min=2)  # noise-to-image: samples (None: as many as real images)

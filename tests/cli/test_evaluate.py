@@ -106,3 +106,26 @@ def test_weights_fetch_downloads_and_refuses_a_file_that_is_not_the_pinned_one()
 
     assert not (weights_dir() / INCEPTION.filename).exists()  # nothing unverified is kept
     assert "unknown weights 'vgg'" in one_line_error(run_ganzoo("weights", "fetch", "vgg"))
+
+
+def test_evaluating_a_run_again_keeps_its_training_history(tmp_path):
+    from ganzoo.train.engine import Trainer
+
+    spec = tiny_spec("pix2pix", steps=2, sets={"eval_every": 1, "eval_metrics": "toy", "keep_best": "shape_accuracy"})
+    Trainer(spec, tmp_path, progress=False).run_training()
+    before = json.loads((tmp_path / "metrics.json").read_text())
+    result = run_ganzoo("eval", str(tmp_path), "--metric", "toy")
+    assert result.returncode == 0, result.stderr
+    after = json.loads((tmp_path / "metrics.json").read_text())
+    assert after["history"] == before["history"] and after["best"] == before["best"]
+    assert after["evaluated"] >= before["evaluated"]
+
+
+def test_a_bundle_is_evaluated_in_place_and_carries_the_record(trained_run, tmp_path):
+    import ganzoo
+
+    bundle = ganzoo.Model.from_pretrained(trained_run).save_pretrained(tmp_path / "bundle")
+    result = run_ganzoo("eval", str(bundle), "--metric", "toy")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((bundle / "metrics.json").read_text())["results"]["BtoA"]["toy"]
+    assert ganzoo.Model.from_pretrained(bundle).config["evaluation"]["step"] == 2

@@ -173,3 +173,48 @@ def test_a_folder_without_the_other_sides_test_split_is_refused_in_one_line(tmp_
                        channels={"A": 3, "B": 3}, outputs=("AtoB",), domains={"A": "A", "B": "B"})
     with pytest.raises(ev.EvaluationError, match="has no testB folder: FID compares translations"):
         ev.comparisons(target)
+
+
+def test_a_converted_one_direction_cyclegan_is_judged_on_unpaired_data(tmp_path):
+    """Reference CycleGAN weights hold one generator: the bundle still names its recipe's data mode."""
+    _write_images(tmp_path / "testA", 3, (200, 30, 30))
+    _write_images(tmp_path / "testB", 4, (30, 30, 200))
+    config = {"recipe": "cyclegan", "generator_input": "image", "directions": {"AtoB": "gen"}, "image_size": 16,
+              "channels": {"A": 3, "B": 3}, "training": {}}
+    target = ev.Target.from_bundle(config, data=str(tmp_path))
+    assert target.mode == "unpaired" and target.outputs == ("AtoB",)
+    (comparison,) = ev.comparisons(target)
+    assert comparison.count == 3 and len(comparison.real) == 4
+    pix2pix = ev.Target.from_bundle({**config, "recipe": "pix2pix"}, data=str(tmp_path))
+    assert pix2pix.mode == "paired"
+    with pytest.raises(UsageError, match="pass --data"):
+        ev.Target.from_bundle(config)
+
+
+def test_a_toy_set_of_the_other_kind_is_refused_in_one_line():
+    import dataclasses
+
+    translator = dataclasses.replace(toy_target("cyclegan"), source="toy:shapes")
+    sampler = dataclasses.replace(toy_target("dcgan"), source="toy:day2night")
+    with pytest.raises(ev.EvaluationError, match="toy:shapes is a single toy set, but this model translates images"):
+        ev.comparisons(translator)
+    with pytest.raises(ev.EvaluationError, match="is a unpaired toy set, but this model generates from noise"):
+        ev.evaluate(sampler, identity, metrics=["toy"])
+    assert ev.default_metrics(toy_target("cyclegan")) == ("fid", "kid", "toy")
+    assert ev.default_metrics(dataclasses.replace(translator, source="facades")) == ("fid", "kid")
+
+
+def test_timm_features_are_named_as_what_they_are_not_fid(tmp_path):
+    import timm
+    from safetensors.torch import save_file
+
+    from ganzoo.metrics.features import make_features
+
+    torch.manual_seed(0)
+    save_file(timm.create_model("test_resnet", pretrained=False).state_dict(), tmp_path / "resnet.safetensors")
+    features = make_features("timm:test_resnet", weights=tmp_path / "resnet.safetensors")
+    found = ev.evaluate(toy_target("pix2pix"), identity, metrics=["fid", "kid"], features=features, max_images=6)
+    assert found["results"]["AtoB"]["fid"] > 0 and found["comparisons"]["AtoB"]["real_images"] == 6
+    assert found["protocol"]["features"] == "timm:test_resnet"
+    assert ev.distance_names(found["protocol"]) == ("FD[timm:test_resnet]", "KD[timm:test_resnet]")
+    assert ev.distance_names({"features": "inception"}) == ("FID", "KID")

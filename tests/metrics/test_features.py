@@ -11,7 +11,7 @@ from PIL import Image
 
 from ganzoo.data.images import to_uint8
 from ganzoo.errors import UsageError
-from ganzoo.metrics.features import (RESIZES, FeatureBank, InceptionFeatures, TimmFeatures, clean_resize,
+from ganzoo.metrics.features import (RESIZES, InceptionFeatures, TimmFeatures, clean_resize,
                                      make_features, to_pixels)
 from ganzoo.metrics.weights import MissingWeightsError, WeightsMismatchError, file_sha256, timm_weights_path
 from tests.metrics.samples import images
@@ -76,12 +76,6 @@ def test_inception_batches_give_the_same_features(inception_file, inception):
     x = images(3, seed=1)
     small = InceptionFeatures(weights=inception_file, verify=False, batch_size=2)
     torch.testing.assert_close(small(x), inception(x), rtol=1e-5, atol=1e-6)
-    bank = FeatureBank(small)
-    assert len(bank) == 0 and bank.tensor().shape == (0, 2048)
-    bank.add(x[:1])
-    bank.add(x[1:])
-    assert len(bank) == 3
-    torch.testing.assert_close(bank.tensor(), inception(x), rtol=1e-5, atol=1e-6)
 
 
 def test_clean_and_tf1_differ_on_small_images_and_agree_at_299(inception_file, inception):

@@ -98,3 +98,47 @@ def test_missing_inception_weights_stop_the_run_before_it_trains(tmp_path):
     with pytest.raises(UsageError, match="ganzoo weights fetch inception"):
         Trainer(tiny_spec("cyclegan", sets={"eval_every": 2}), tmp_path, progress=False)
     assert not (tmp_path / "checkpoints").exists()
+
+
+@pytest.fixture(scope="module")
+def fake_inception(tmp_path_factory):
+    from tests.metrics.conftest import random_inception
+
+    path = tmp_path_factory.mktemp("weights") / "random-inception.pth"
+    torch.save(random_inception().state_dict(), path)
+    return path
+
+
+def fid_sets(path, **more):
+    return {"eval_metrics": "fid,kid", "eval_weights": str(path), "eval_unverified_weights": True,
+            "eval_max_images": 4, **more}
+
+
+def test_fid_during_training_keeps_the_best_and_trains_as_without(tmp_path, fake_inception, monkeypatch):
+    plain = tiny_spec("dcgan", steps=4, sets={"deterministic": True})
+    evaluated = tiny_spec("dcgan", steps=4, sets={"deterministic": True, "eval_every": 2, "keep_best": "fid",
+                                                  **fid_sets(fake_inception)})
+    Trainer(plain, tmp_path / "plain", progress=False).run_training()
+    trainer = Trainer(evaluated, tmp_path / "evaluated", progress=False)
+    told = []
+    original = trainer.events.notify
+    monkeypatch.setattr(trainer.events, "notify",
+                        lambda hook, **kw: (told.append(kw["scores"]) if hook == "ganzoo_evaluation" else None,
+                                            original(hook, **kw))[1])
+    trainer.run_training()
+    a, b = final_weights(tmp_path / "plain"), final_weights(tmp_path / "evaluated")
+    for name in a:  # building Inception and evaluating drew no random number of the run's
+        for key in a[name]:
+            assert torch.equal(a[name][key], b[name][key]), f"{name}:{key} differs when evaluating"
+
+    record = json.loads((tmp_path / "evaluated" / "metrics.json").read_text())
+    assert [h["step"] for h in record["history"]] == [2, 4]
+    assert record["comparisons"]["sample"] == {**record["comparisons"]["sample"], "real_split": "train",
+                                               "generated_images": 4, "real_images": 4}
+    assert record["protocol"]["standard"] is False and record["protocol"]["image_size"] == 32
+    fids = {h["step"]: h["fid_sample"] for h in record["history"]}
+    assert record["best"] == {"metric": "fid", "value": min(fids.values()), "step": min(fids, key=fids.get)}
+    card = (tmp_path / "evaluated" / "best" / "README.md").read_text()
+    assert "## Evaluation" in card and "| sample |" in card and "## Metrics" not in card
+    # loggers get {stage: {name: value}}, as for the toy scores (TensorBoard writes score/STAGE/NAME)
+    assert told[0].keys() == {"evaluation"} and "fid_sample" in told[0]["evaluation"]
