@@ -1,6 +1,7 @@
 """Models to and from the Hub, offline: a fake Hub on 127.0.0.1 behind the real ``huggingface_hub`` client,
 pushes checked at the client's boundary, and the reference's published models from a local mirror."""
 
+import json
 import os
 from pathlib import Path
 
@@ -155,6 +156,18 @@ def test_push_errors_are_one_line(hub, bundles, tmp_path, monkeypatch):
     assert len(result.output.strip().splitlines()) == 1
     bad = CliRunner().invoke(cli, ["push", str(folder), "not-a-repo-id"])
     assert bad.exit_code == 1 and "expected ORG/NAME" in bad.output
+
+
+def test_eval_of_a_hub_model_writes_its_record_here(bundles, tmp_path):
+    """``ganzoo eval hf-hub:...``: only the sampler is fetched, and metrics-ORG--NAME.json lands in the
+    working folder (a Hub snapshot is no place to write)."""
+    with FakeHub() as hub:
+        hub.repos[("model", "org/shapes")] = bundles["dcgan"]
+        result = run_ganzoo("eval", "hf-hub:org/shapes", "--metric", "toy", env=hub_env(hub, tmp_path), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert hub.fetched() == {"config.json", "gen.safetensors"}
+    record = json.loads((tmp_path / "metrics-org--shapes.json").read_text())
+    assert record["model"] == "hf-hub:org/shapes" and 0 <= record["results"]["sample"]["toy"]["palette_fit"] <= 1
 
 
 def test_cli_honours_the_hub_environment(bundles, tmp_path):
