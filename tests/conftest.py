@@ -90,3 +90,16 @@ def run_ganzoo(*args: str, env: dict[str, str] | None = None, cwd: Path | None =
         [sys.executable, "-c", "from ganzoo.cli import main; main()", *args],
         capture_output=True, text=True, env=env, cwd=cwd, timeout=300,
     )
+
+
+@pytest.fixture(scope="session")
+def inception_file(tmp_path_factory):
+    """An Inception weights file torch-fidelity loads (the real architecture, seeded random values:
+    tests/metrics/conftest.py), shared by every test of the session that computes FID or KID."""
+    import torch
+
+    from tests.metrics.conftest import random_inception
+
+    path = tmp_path_factory.mktemp("inception") / "random-inception.pth"
+    torch.save(random_inception().state_dict(), path)
+    return path

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from tests.conftest import run_ganzoo
-from tests.metrics.conftest import random_inception
 from tests.train.tiny import tiny_spec
 
 
@@ -20,13 +18,6 @@ def trained_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("run") / "cyclegan"
     Trainer(tiny_spec("cyclegan", steps=2), run_dir, progress=False).run_training()
     return run_dir
-
-
-@pytest.fixture(scope="module")
-def fake_inception(tmp_path_factory):
-    path = tmp_path_factory.mktemp("weights") / "random-inception.pth"
-    torch.save(random_inception().state_dict(), path)
-    return path
 
 
 def one_line_error(result) -> str:
@@ -50,12 +41,12 @@ def test_without_weights_the_error_says_how_to_get_them(trained_run):
     assert "ganzoo weights fetch inception" in line and "GANZOO_INCEPTION_WEIGHTS" in line
 
 
-def test_a_weights_file_that_is_not_the_pinned_one_is_refused_unless_asked(trained_run, fake_inception):
-    line = one_line_error(run_ganzoo("eval", str(trained_run), "--weights", str(fake_inception)))
+def test_a_weights_file_that_is_not_the_pinned_one_is_refused_unless_asked(trained_run, inception_file):
+    line = one_line_error(run_ganzoo("eval", str(trained_run), "--weights", str(inception_file)))
     assert "SHA-256" in line and "--unverified-weights" in line
 
     out = trained_run / "fid.json"
-    result = run_ganzoo("eval", str(trained_run), "--metric", "fid,kid", "--weights", str(fake_inception),
+    result = run_ganzoo("eval", str(trained_run), "--metric", "fid,kid", "--weights", str(inception_file),
                         "--unverified-weights", "--max-images", "4", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "FID (LOWER BETTER)" in result.stdout and "NOT the standard weights" in result.stdout
@@ -69,10 +60,10 @@ def test_a_weights_file_that_is_not_the_pinned_one_is_refused_unless_asked(train
     assert len(protocol["sha256"]) == 64
 
 
-def test_the_evaluation_of_a_run_travels_into_its_bundle_and_card(trained_run, fake_inception, tmp_path):
+def test_the_evaluation_of_a_run_travels_into_its_bundle_and_card(trained_run, inception_file, tmp_path):
     import ganzoo
 
-    result = run_ganzoo("eval", str(trained_run), "--metric", "fid", "--weights", str(fake_inception),
+    result = run_ganzoo("eval", str(trained_run), "--metric", "fid", "--weights", str(inception_file),
                         "--unverified-weights", "--max-images", "4")
     assert result.returncode == 0, result.stderr
     model = ganzoo.Model.from_pretrained(trained_run)

@@ -49,11 +49,3 @@ def random_inception(seed: int = 0) -> torch.nn.Module:
     for bn in norms:
         bn.momentum = 0.1
     return net
-
-
-@pytest.fixture(scope="session")
-def inception_file(tmp_path_factory):
-    """A state_dict file torch-fidelity's Inception loads, shared by every test of the session."""
-    path = tmp_path_factory.mktemp("inception") / "random-inception.pth"
-    torch.save(random_inception().state_dict(), path)
-    return path

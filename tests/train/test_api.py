@@ -15,7 +15,7 @@ import ganzoo
 from ganzoo.train.engine import Trainer, TrainingDiverged, TrainingInterrupted
 from ganzoo.train.run import Run
 from ganzoo.losses.adversarial import BCELoss
-from tests.train.tiny import TINY_SETS, register_one_layer_generator
+from tests.train.tiny import TINY_SETS, ctrl_c_after, register_one_layer_generator
 
 EVENTS = ("ganzoo_run_start", "ganzoo_log", "ganzoo_samples", "ganzoo_checkpoint", "ganzoo_evaluation",
           "ganzoo_run_end")
@@ -46,17 +46,8 @@ def test_train_returns_the_run(tmp_path):
 
 
 def test_resume_continues_a_run(tmp_path, monkeypatch):
-    original = Trainer._flush
-
-    def interrupt_at_2(self, step):
-        original(self, step)
-        if step == 2:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(Trainer, "_flush", interrupt_at_2)
-    with pytest.raises(TrainingInterrupted):
+    with ctrl_c_after(2, monkeypatch), pytest.raises(TrainingInterrupted):
         ganzoo.train("dcgan", steps=4, out=tmp_path, name="r", progress=False, sets=TINY_SETS, batch_size=2)
-    monkeypatch.setattr(Trainer, "_flush", original)
     run = ganzoo.resume(tmp_path / "dcgan" / "r", progress=False)
     assert run.total_steps == 4 and (run.run_dir / "checkpoints" / "latest").read_text().strip() == "step-000004"
     assert run.model.sample(2, seed=0).shape == (2, 3, 32, 32)

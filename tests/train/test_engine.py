@@ -3,8 +3,6 @@
 import csv
 import json
 import math
-import os
-import signal
 
 import pytest
 import torch
@@ -16,7 +14,7 @@ from ganzoo.nn.contract import loss_role
 from ganzoo.train.engine import Trainer, TrainingDiverged, TrainingInterrupted
 from ganzoo.train.report import read_grids
 from ganzoo.train.run import load_spec
-from tests.train.tiny import register_one_layer_generator, tiny_spec
+from tests.train.tiny import ctrl_c_after, register_one_layer_generator, tiny_spec
 
 RECIPES = ganzoo.list_components("recipe")
 # A loss's role is read from its class (its contract), never from registration metadata.
@@ -106,17 +104,8 @@ def test_resume_after_ctrl_c_matches_uninterrupted_run(recipe, tmp_path, monkeyp
                      else {"deterministic": True})
     Trainer(spec, tmp_path / "a", progress=False).run_training()
 
-    original = Trainer._flush
-
-    def interrupt_at_2(self, step):
-        original(self, step)
-        if step == 2:
-            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
-
-    monkeypatch.setattr(Trainer, "_flush", interrupt_at_2)
-    with pytest.raises(TrainingInterrupted, match="interrupted at step 2.*--resume"):
+    with ctrl_c_after(2, monkeypatch), pytest.raises(TrainingInterrupted, match="interrupted at step 2.*--resume"):
         Trainer(spec, tmp_path / "b", progress=False).run_training()
-    monkeypatch.setattr(Trainer, "_flush", original)
     assert (tmp_path / "b" / "checkpoints" / "latest").read_text().strip() == "step-000002"
 
     resumed = Trainer(load_spec(tmp_path / "b"), tmp_path / "b", progress=False)

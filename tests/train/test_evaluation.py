@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
 
 import pytest
 import torch
@@ -15,7 +13,7 @@ from ganzoo.errors import UsageError
 from ganzoo.train.engine import Trainer, TrainingInterrupted
 from ganzoo.train.run import load_spec
 from tests.train.test_engine import final_weights
-from tests.train.tiny import tiny_spec
+from tests.train.tiny import ctrl_c_after, tiny_spec
 
 EVAL = {"eval_every": 2, "eval_metrics": "toy", "keep_best": "shape_accuracy", "checkpoint_every": 2}
 
@@ -64,17 +62,8 @@ def test_evaluating_leaves_training_exactly_as_it_was(tmp_path):
 
 def test_a_resumed_run_keeps_its_evaluation_history(tmp_path, monkeypatch):
     spec = tiny_spec("pix2pix", steps=4, sets={**EVAL, "keep_best": None})
-    original = Trainer._flush
-
-    def interrupt_at_2(self, step):
-        original(self, step)
-        if step == 2:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(Trainer, "_flush", interrupt_at_2)
-    with pytest.raises(TrainingInterrupted):
+    with ctrl_c_after(2, monkeypatch), pytest.raises(TrainingInterrupted):
         Trainer(spec, tmp_path, progress=False).run_training()
-    monkeypatch.setattr(Trainer, "_flush", original)
     resumed = Trainer(load_spec(tmp_path), tmp_path, progress=False)
     assert resumed.resume() == 2
     resumed.run_training()
@@ -100,24 +89,15 @@ def test_missing_inception_weights_stop_the_run_before_it_trains(tmp_path):
     assert not (tmp_path / "checkpoints").exists()
 
 
-@pytest.fixture(scope="module")
-def fake_inception(tmp_path_factory):
-    from tests.metrics.conftest import random_inception
-
-    path = tmp_path_factory.mktemp("weights") / "random-inception.pth"
-    torch.save(random_inception().state_dict(), path)
-    return path
-
-
 def fid_sets(path, **more):
     return {"eval_metrics": "fid,kid", "eval_weights": str(path), "eval_unverified_weights": True,
             "eval_max_images": 4, **more}
 
 
-def test_fid_during_training_keeps_the_best_and_trains_as_without(tmp_path, fake_inception, monkeypatch):
+def test_fid_during_training_keeps_the_best_and_trains_as_without(tmp_path, inception_file, monkeypatch):
     plain = tiny_spec("dcgan", steps=4, sets={"deterministic": True})
     evaluated = tiny_spec("dcgan", steps=4, sets={"deterministic": True, "eval_every": 2, "keep_best": "fid",
-                                                  **fid_sets(fake_inception)})
+                                                  **fid_sets(inception_file)})
     Trainer(plain, tmp_path / "plain", progress=False).run_training()
     trainer = Trainer(evaluated, tmp_path / "evaluated", progress=False)
     told = []

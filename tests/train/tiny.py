@@ -1,5 +1,10 @@
 """Tiny settings that make any recipe train in a second or two on a CPU."""
 
+import contextlib
+import os
+import signal
+from typing import Iterator
+
 TINY_SETS = {"gen.ngf": 8, "disc.ndf": 8, "score_samples": 8, "log_every": 1}
 
 
@@ -15,6 +20,26 @@ def tiny_spec(recipe, *, steps=3, batch_size=2, sets=None, gen=None, disc=None, 
     merged = {k: v for k, v in {**TINY_SETS, **(sets or {})}.items() if v is not None}  # None: drop
     picks = {k: v for k, v in {"gen": gen, "disc": disc, "loss": loss, **(slots or {})}.items() if v is not None}
     return build_spec(recipe, slots=picks, steps=steps, batch_size=batch_size, sets=merged, **kwargs)
+
+
+@contextlib.contextmanager
+def ctrl_c_after(step: int, monkeypatch) -> Iterator[None]:
+    """Inside the block, a training run gets Ctrl-C (SIGINT, what the terminal sends) right after it logs
+    ``step``: it finishes that step, checkpoints and stops as a user's interrupted run does."""
+    from ganzoo.train.engine import Trainer
+
+    original = Trainer._flush
+
+    def flush_then_interrupt(self, at):
+        original(self, at)
+        if at == step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(Trainer, "_flush", flush_then_interrupt)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(Trainer, "_flush", original)
 
 
 def register_one_layer_generator(name: str = "onelayer") -> str:
