@@ -41,7 +41,8 @@ def feature_options(command: Any) -> Any:
 @click.option("--metric", "metric_text", metavar="fid,kid,toy",
               help="which metrics (default fid,kid; with toy on a toy set)")
 @feature_options
-@click.option("--fetch-weights", is_flag=True, help="download the feature network's weights first if they are not cached")
+@click.option("--fetch-weights", is_flag=True,
+              help="download the feature network's weights first if they are not cached")
 @click.option("--samples", type=click.IntRange(min=2), help="noise-to-image: how many samples "
                                                             "(default: as many as real images)")
 @click.option("--max-images", type=click.IntRange(min=2), help="at most this many real images per comparison")
