@@ -194,11 +194,11 @@ def _data(target: Target) -> Any:
     from ganzoo.data.sources import resolve_data
 
     source = resolve_data(target.source, mode=target.mode)
-    if source.is_toy and (source.toy.mode == "single") != (target.outputs == ("sample",)):
-        what = "generates from noise" if target.outputs == ("sample",) else "translates images"
+    noise = target.outputs == ("sample",)
+    if source.is_toy and (source.toy.mode == "single") != noise:
+        what, needed = ("generates from noise", "a single") if noise else ("translates images", "a paired or unpaired")
         raise EvaluationError(f"{target.source} is a {source.toy.mode} toy set, but this model {what}; "
-                              f"judge it against {'a single' if what.startswith('generates') else 'a paired or unpaired'} "
-                              "data set (--data)")
+                              f"judge it against {needed} data set (--data)")
     return source
 
 
@@ -463,7 +463,8 @@ def record(report: Mapping[str, Any], *, target: Target, source: str, step: int 
     from ganzoo import __version__
 
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "model": source, "step": step,
-            "data": target.source, "evaluated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "data": target.source,
+            "evaluated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "ganzoo": __version__, **report}
 
 

@@ -34,7 +34,8 @@ def best_direction(metric: str, metrics: tuple[str, ...]) -> bool:
 
     if metric in ("fid", "kid"):
         if metric not in metrics:
-            raise UsageError(f"--keep-best {metric}: the run does not compute {metric} (eval metrics: {', '.join(metrics)})")
+            raise UsageError(f"--keep-best {metric}: the run does not compute {metric} "
+                             f"(eval metrics: {', '.join(metrics)})")
         return ev.LOWER_IS_BETTER[metric]
     if metric in SCORES:
         if "toy" not in metrics:
@@ -52,7 +53,8 @@ class TrainingEvaluation:
         train = spec.train
         self.spec, self.run_dir, self.every = spec, Path(run_dir), int(train.eval_every)
         self.target = ev.Target.from_spec(spec)
-        self.metrics = ev.parse_metrics(list(train.eval_metrics)) if train.eval_metrics else ev.default_metrics(self.target)
+        self.metrics = (ev.parse_metrics(list(train.eval_metrics)) if train.eval_metrics
+                        else ev.default_metrics(self.target))
         if "toy" in self.metrics and not spec.data.toy and not self.target.source.startswith("toy:"):
             raise UsageError(f"the toy metric needs an embedded toy set; {self.target.source} is not one")
         self.keep_best = train.keep_best
@@ -78,8 +80,8 @@ class TrainingEvaluation:
     def evaluate(self, make: Callable[[str], Callable[..., Tensor]], *, step: int) -> dict[str, float]:
         """Evaluate now (the caller has put the exported weights in place); returns the flat metrics row."""
         train = self.spec.train
-        report = ev.evaluate(self.target, make, metrics=self.metrics, features=self.features, samples=train.eval_samples,
-                             max_images=train.eval_max_images, real_features=self.real)
+        report = ev.evaluate(self.target, make, metrics=self.metrics, features=self.features,
+                             samples=train.eval_samples, max_images=train.eval_max_images, real_features=self.real)
         flat = ev.flat_metrics(report["results"])
         self.history.append({"step": step, **flat})
         self.latest = ev.record(report, target=self.target, source=str(self.run_dir), step=step)
