@@ -93,7 +93,7 @@ def ganzoo_register_datasets(register):
 
     for name, (mode, summary) in TOY_SETS.items():
         register("ganzoo.data.sources:embedded_toy_set", name=name, defaults={"name": name}, example=f"toy:{name}",
-                 toy=True, mode=mode, summary=f"toy:{name} ({mode}) {summary}")
+                 toy=True, prefix="toy:", mode=mode, summary=f"toy set ({mode}): {summary}")
     for name, variants in sorted(CATALOG.items()):
         summary = "; ".join(f"{mode} ({v.source}): {v.summary}" for mode, v in sorted(variants.items()))
         register("ganzoo.data.download:download_dataset", name=name, defaults={"name": name},

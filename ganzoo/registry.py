@@ -287,7 +287,8 @@ class Entry:
         defaults: options applied before the caller's (a thin variant of a shared factory: ``resnet6``
             is the ResNet generator with ``n_blocks=6``).
         metadata: free-form facts about the entry itself (what a component *is* -- a generator's input,
-            a loss's role -- is read from its class, never from here).
+            a loss's role -- is read from its class, never from here). ``prefix`` is the scheme a user
+            types before the name (``toy:`` for the embedded toy sets); listings show it.
         pretrained: named weights, by tag (``ENTRY.TAG``); see :class:`Pretrained`.
     """
 
@@ -310,6 +311,12 @@ class Entry:
         elif not callable(self.factory_ref):
             raise TypeError(f"{self.kind} {self.name!r}: the factory must be a callable or "
                             f"'package.module:Qualname', not {type(self.factory_ref).__name__}")
+
+    @property
+    def shown(self) -> str:
+        """The name as listings show it, spelled as a user types it: ``timm:NAME`` for a family,
+        ``toy:day2night`` for an entry with a ``prefix``."""
+        return self.metadata.get("prefix", "") + self.name + (":NAME" if self.family else "")
 
     @functools.cached_property
     def factory(self) -> Factory:
@@ -465,6 +472,10 @@ class Registry:
         if parsed.source is not None:
             raise UnknownComponentError(f"{parsed.source!r} names a saved model, not a registered {self.kind}")
         entry = self._owner(parsed.base)
+        if entry is None and parsed.argument is not None:  # ``toy:day2night``: the name as listings show it
+            prefixed = self._owner(parsed.argument.lower())
+            if prefixed is not None and prefixed.metadata.get("prefix") == f"{parsed.base}:":
+                entry, parsed = prefixed, dataclasses.replace(parsed, base=prefixed.name, argument=None)
         if entry is None:
             raise UnknownComponentError(self._unknown_message(str(parsed)))
         if parsed.argument is not None and not entry.family:
@@ -514,14 +525,14 @@ class Registry:
         return [
             e
             for e in self
-            if any(fnmatch.fnmatchcase(n, pattern) for n in (e.name, *e.aliases))
+            if any(fnmatch.fnmatchcase(n, pattern) for n in (e.name, e.shown, *e.aliases))
         ]
 
     def _unknown_message(self, name: str) -> str:
         choices = self.names()
         close = difflib.get_close_matches(name.lower(), self.names(aliases=True), n=3, cutoff=0.5)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        listed = ", ".join(n + (":NAME" if self._entries[n].family else "") for n in choices)
+        listed = ", ".join(self._entries[n].shown for n in choices)
         return f"unknown {self.kind} {name!r}{hint}; valid {self.kind}s: {listed or '(none registered)'}"
 
 

@@ -23,7 +23,7 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
         if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
     }
     return {
-        "name": entry.name + (":NAME" if entry.family else ""),
+        "name": entry.shown,
         "kind": entry.kind,
         "summary": entry.summary,
         "paper": entry.paper,
@@ -64,7 +64,7 @@ def list_command(kind: str | None, pattern: str | None, as_json: bool, pretraine
         return
     show_kind = len(kinds) > 1
     rows = [
-        ([e.kind] if show_kind else []) + [e.name + (":NAME" if e.family else ""), ", ".join(e.aliases), e.plugin, e.summary]
+        ([e.kind] if show_kind else []) + [e.shown, ", ".join(e.aliases), e.plugin, e.summary]
         for e in entries
     ]
     print_table((["kind"] if show_kind else []) + ["name", "aliases", "plugin", "summary"], rows)
@@ -115,8 +115,7 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
 
 
 def _print_entry(entry: Entry) -> None:
-    shown = entry.name + (":NAME" if entry.family else "")
-    click.echo(f"{shown} ({entry.kind}) from plugin {entry.plugin}")
+    click.echo(f"{entry.shown} ({entry.kind}) from plugin {entry.plugin}")
     if entry.kind == "recipe":  # a recipe is data: show its declaration (no torch is imported for it)
         from ganzoo.cli.recipes import print_recipe
         from ganzoo.train.config import get_recipe

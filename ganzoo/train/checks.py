@@ -70,7 +70,7 @@ def fitting(slot: Slot) -> list[str]:
         except Exception:  # a component that cannot even be imported fits nothing
             fits = False
         if fits and (not slot.choices or entry.name in slot.choices):
-            names.append(entry.name + (":NAME" if entry.family else ""))
+            names.append(entry.shown)
     return names
 
 

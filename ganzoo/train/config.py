@@ -506,4 +506,4 @@ def fitting_names(recipe: Recipe, role: str) -> list[str]:
         return list(slot.choices)
     if slot.kind == "module":
         return [slot.default]
-    return [e.name + (":NAME" if e.family else "") for e in registry(slot.kind)]
+    return [e.shown for e in registry(slot.kind)]

@@ -26,6 +26,18 @@ def test_list_one_kind_with_pattern():
     assert [line.split()[0] for line in result.output.splitlines()[1:]] == ["resnet6", "resnet9"]
 
 
+def test_toy_sets_are_listed_and_found_as_users_type_them():
+    listed = [line.split()[0] for line in invoke("list", "dataset").output.splitlines()[1:]]
+    assert {"toy:day2night", "toy:edges2shapes", "toy:shapes"} <= set(listed)
+    assert "day2night" not in listed, "--data takes the toy: spelling the list shows"
+    assert [line.split()[0] for line in invoke("list", "dataset", "toy:*").output.splitlines()[1:]] == [
+        "toy:day2night", "toy:edges2shapes", "toy:shapes"]
+    info = invoke("info", "toy:day2night")
+    assert info.exit_code == 0 and info.output.startswith("toy:day2night (dataset)")
+    assert invoke("info", "toy:nothing").exit_code != 0
+    assert invoke("info", "hub:day2night").exit_code != 0, "only the entry's own prefix finds it"
+
+
 def test_list_json():
     data = json.loads(invoke("list", "loss", "--json").output)
     by_name = {item["name"]: item for item in data}
