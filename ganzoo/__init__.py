@@ -17,6 +17,8 @@ from ganzoo.errors import GanzooError, InvalidOptionError, PluginError, UnknownC
 from ganzoo.hookspecs import hookimpl
 
 __version__ = "0.1.0"
+DISTRIBUTION = "torch-ganzoo"
+"""What to ``pip install`` to get ganzoo: ``ganzoo`` on the package index is an unrelated project."""
 
 _LAZY = {
     "create_generator": "ganzoo.api",
@@ -59,7 +61,7 @@ _LAZY = {
 }
 
 __all__ = ["GanzooError", "InvalidOptionError", "PluginError", "UnknownComponentError", "hookimpl",
-           "__version__", *_LAZY]
+           "__version__", "DISTRIBUTION", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

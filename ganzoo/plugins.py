@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pluggy
 
-from ganzoo import hookspecs
+from ganzoo import DISTRIBUTION, hookspecs
 from ganzoo.errors import DuplicateComponentError, GanzooError, PluginError
 from ganzoo.names import TAG_RE
 from ganzoo.registry import KINDS, Entry, Pretrained, Registry, duplicate_message, normalize_kind
@@ -160,7 +160,7 @@ class PluginHost:
         """Load every plugin, then fill the registries from their hooks."""
         only = _env_list("GANZOO_PLUGINS")
         disabled = set(_env_list("GANZOO_DISABLE_PLUGINS") or [])
-        self._load_module(BUILTIN_PLUGIN, "ganzoo.builtin", source="builtin", version=_version("ganzoo"))
+        self._load_module(BUILTIN_PLUGIN, "ganzoo.builtin", source="builtin", version=_version(DISTRIBUTION))
         for ep in _entry_points():
             if self._skip(ep.name, only, disabled, source="entry point", location=ep.value):
                 continue
@@ -220,7 +220,7 @@ class PluginHost:
 
     def _load_module(self, name: str, module: str, *, source: str, version: str = "") -> None:
         self._load(name, lambda: importlib.import_module(module), source=source, version=version,
-                   distribution="ganzoo")
+                   distribution=DISTRIBUTION)
 
     def _load(self, name: str, importer: Callable[[], Any], *, source: str, version: str = "",
               location: str = "", distribution: str = "") -> None:
