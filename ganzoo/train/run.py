@@ -138,11 +138,16 @@ def train(recipe: str, *, data: str | None = None, gen: str | None = None, disc:
     Args:
         recipe: a registered recipe (``cyclegan``, ``pix2pix``, ``dcgan``, or a plugin's).
         data: a folder, ``toy:NAME``, a data set name or ``hf-hub:ORG/NAME``; None: the recipe's toy set.
-        gen, disc, loss: components for the first-party slots; ``slots`` names any slot of a recipe.
+        gen: the generator slot's component (``--gen``); ``slots`` names any slot of a recipe.
+        disc: the discriminator slot's component (``--disc``).
+        loss: the adversarial loss slot's component (``--loss``).
         data_mode: one of the recipe's data modes.
         aux: losses filling auxiliary roles (``{"l1": "l1"}``).
-        steps, epochs: how long to train (default: the recipe's schedule).
-        out, name: the run folder is ``OUT/RECIPE/NAME``.
+        steps: how many iterations to train (default: the recipe's schedule).
+        epochs: how many epochs to train, instead of ``steps``.
+        out: the run folder is ``OUT/RECIPE/NAME``.
+        name: the run folder's name (default: the date and time).
+        slots: components by slot name, for a recipe's other slots (``{"projector": "mlp"}``).
         overwrite: replace a run already in that folder (otherwise that is an error).
         config: a (partial) run specification in JSON form, such as a run's config.json.
         sets: settings with dotted names (``{"gen.ngf": 32, "cycle": 5}``).
