@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from torch import Tensor, nn
 
+from ganzoo.nn.antialias import BlurDownsample, BlurUpsample
 from ganzoo.nn.contract import check_encoder_layers
 from ganzoo.nn.layers import check_option, conv_bias, norm_layer, padding_layer, run_to_taps, weight_of
 from ganzoo.recipe import Value
@@ -50,6 +51,10 @@ class ResnetGenerator(nn.Module):
         norm: ``instance`` (CycleGAN), ``batch`` or ``none``.
         dropout: dropout 0.5 inside each residual block.
         padding: ``reflect`` (the paper's), ``replicate`` or ``zero``.
+        antialias: resample with blur pooling, as CUT's generator does (:mod:`ganzoo.nn.antialias`): each
+            level down is a stride-1 3x3 convolution, norm, ReLU, then a blurred 2x downsampling; each
+            level up a blurred 2x upsampling, then a 3x3 convolution, norm, ReLU. The layout (``model.N``
+            and the filters' ``filt`` buffers) is CUT's, not the reference CycleGAN's.
 
     :meth:`encode` taps the encoder half (``encoder_layers``), each tap the output of one ``model.N``:
 
@@ -64,7 +69,9 @@ class ResnetGenerator(nn.Module):
     ``nce_layers`` 0, 4, 8, 12, 16 of its own (anti-aliased) generator: the padded input, the two
     downsampling levels and the first and fifth of nine residual blocks, which here are ``input, down1,
     down2, block1, block5``. CUT taps each level at its convolution's output, before the norm and the
-    blur-pool downsampling (so at twice ganzoo's resolution); ganzoo taps whole blocks, after the ReLU.
+    blur-pool downsampling (so at twice ganzoo's resolution). With ``antialias`` the ``downN`` taps are
+    those convolutions' outputs, exactly CUT's layers 4 and 8; without it ganzoo taps whole blocks,
+    after the ReLU.
     """
 
     #: What the generator consumes: an image batch (N, C, H, W).
@@ -77,12 +84,13 @@ class ResnetGenerator(nn.Module):
 
     def __init__(self, *, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_blocks: int = 9,
                  norm: str = "instance", dropout: bool = False, padding: str = "reflect",
-                 n_downsampling: int = 2) -> None:
+                 n_downsampling: int = 2, antialias: bool = False) -> None:
         super().__init__()
         for name, value in {"in_channels": in_channels, "out_channels": out_channels, "ngf": ngf}.items():
             check_option(name, value)
         check_option("n_blocks", n_blocks, Value(int, min=0))
         check_option("n_downsampling", n_downsampling, Value(int, min=0, max=6))
+        check_option("antialias", antialias, Value(bool))
         self.size_multiple, self.min_size = 2**n_downsampling, 2 ** (n_downsampling + 1)
         self.in_channels, self.out_channels = in_channels, out_channels
         make_norm, bias = norm_layer(norm), conv_bias(norm)
@@ -98,6 +106,11 @@ class ResnetGenerator(nn.Module):
         n_down = n_downsampling
         for i in range(n_down):
             mult = 2**i
+            if antialias:
+                layers.append(nn.Conv2d(ngf * mult, ngf * mult * 2, kernel_size=3, stride=1, padding=1, bias=bias))
+                tap(f"down{i + 1}")
+                layers += [make_norm(ngf * mult * 2), nn.ReLU(True), BlurDownsample(ngf * mult * 2)]
+                continue
             layers += [
                 nn.Conv2d(ngf * mult, ngf * mult * 2, kernel_size=3, stride=2, padding=1, bias=bias),
                 make_norm(ngf * mult * 2),
@@ -110,6 +123,11 @@ class ResnetGenerator(nn.Module):
             tap(f"block{i + 1}")
         for i in range(n_down):
             mult = 2 ** (n_down - i)
+            if antialias:
+                layers += [BlurUpsample(ngf * mult),
+                           nn.Conv2d(ngf * mult, ngf * mult // 2, kernel_size=3, stride=1, padding=1, bias=bias),
+                           make_norm(ngf * mult // 2), nn.ReLU(True)]
+                continue
             layers += [
                 nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, kernel_size=3, stride=2, padding=1,
                                    output_padding=1, bias=bias),
@@ -162,4 +180,5 @@ class ResnetGenerator(nn.Module):
             "norm": "batch" if "model.2.weight" in state else "instance",
             "dropout": second_conv is not None and second_conv.ndim == 4,
             "n_downsampling": levels,
+            "antialias": any(key.endswith(".filt") for key in state),
         }
