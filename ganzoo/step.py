@@ -122,21 +122,30 @@ class Step:
         finally:
             set_requires_grad(nets, True)
 
-    def update(self, group: str, loss: Tensor) -> None:
+    def update(self, group: str | Sequence[str], loss: Tensor) -> None:
         """One optimizer step of ``group`` on ``loss``: every recipe's updates come through here, so the
         run's precision applies to all of them. The backward pass and the step run outside autocast;
         in fp16 the group's gradient scaler scales the loss, skips a step whose gradients overflowed,
-        and adjusts its scale."""
-        optimizer = self.optimizers[group]
-        optimizer.zero_grad(set_to_none=True)
-        scaler = self.precision.scalers.get(group)
+        and adjusts its scale.
+
+        Several groups (``("G", "F")``) share one backward pass and then step in that order, as CUT
+        updates its generator and its feature projection from one loss; in fp16 the first group's
+        scaler scales the loss and unscales every group's gradients.
+        """
+        groups = [group] if isinstance(group, str) else list(group)
+        optimizers = [self.optimizers[g] for g in groups]
+        for optimizer in optimizers:
+            optimizer.zero_grad(set_to_none=True)
+        scaler = self.precision.scalers.get(groups[0])
         with self.precision.outside_autocast():
             if scaler is None:
                 loss.backward()
-                optimizer.step()
+                for optimizer in optimizers:
+                    optimizer.step()
             else:
                 scaler.scale(loss).backward()
-                scaler.step(optimizer)
+                for optimizer in optimizers:
+                    scaler.step(optimizer)
                 scaler.update()
 
     def discriminator_loss(self, disc: nn.Module, real: Tensor, fake: Tensor, *, scale: float = 0.5) -> Tensor:
