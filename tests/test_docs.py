@@ -64,8 +64,8 @@ COMMAND_TIMEOUT = 120
 PAGE_TIMEOUT = 300
 
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)")
-NOT_RUN = re.compile(r'^not run(?P<patterns>(?:\s*,?\s*"[^"]+")*)\s*:\s*(?P<reason>.*)$', re.S)
-SETUP = re.compile(r"^setup:\s*(?P<command>.+)$", re.S)
+NOT_RUN = re.compile(r'^not run(?P<patterns>(?:\s*,?\s*"[^"]+")*)\s*:\s*(?P<reason>.*)$', re.DOTALL)
+SETUP = re.compile(r"^setup:\s*(?P<command>.+)$", re.DOTALL)
 FILE_COMMENT = re.compile(r"^#\s*(?P<path>[\w./-]+\.py)\b")
 
 
@@ -188,7 +188,7 @@ def run_ganzoo(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
     may belong to another checkout), with one thread as the docs' timings assume."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     return subprocess.run([sys.executable, "-c", "from ganzoo.cli import main; main()", *argv[1:]],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False)
 
 
 def check_shell(block: Block, tmp_path: Path) -> None:
@@ -265,7 +265,8 @@ def page_results(path: str, tmp_path_factory: pytest.TempPathFactory) -> dict[in
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
         try:
             result = subprocess.run([sys.executable, "-c", PAGE_RUNNER, str(out)], input=json.dumps(blocks),
-                                    cwd=cwd, env=env, capture_output=True, text=True, timeout=PAGE_TIMEOUT)
+                                    cwd=cwd, env=env, capture_output=True, text=True, timeout=PAGE_TIMEOUT,
+                                    check=False)
         except subprocess.TimeoutExpired:
             pytest.fail(f"{path}: the page's Python blocks ran over {PAGE_TIMEOUT} s together", pytrace=False)
         assert out.exists(), f"{path}: the page's Python blocks did not finish:\n{result.stderr[-3000:]}"
