@@ -153,9 +153,10 @@ class FakeHub(_Server):
 
     def accept_pushes(self, monkeypatch: Any) -> None:
         """Catch ``HfApi.create_repo`` and ``HfApi.upload_folder`` at the client's boundary: the uploaded
-        folder becomes the repo's ``main`` (or the ``revision`` it names) here, and downloads then come back over HTTP through the real
-        client. The real upload goes through the Hub's commit API and Xet storage, which no local server
-        imitates faithfully, so the push is caught one step before the network instead.
+        folder becomes the repo's ``main`` (or the ``revision`` it names) here, and downloads then come
+        back over HTTP through the real client. The real upload goes through the Hub's commit API and Xet
+        storage, which no local server imitates faithfully, so the push is caught one step before the
+        network instead.
 
         ``monkeypatch`` is pytest's (anything with ``setattr(target, name, value)`` that undoes it later).
         """

@@ -126,7 +126,8 @@ def test_eval_of_a_hub_model_writes_its_record_here(bundles, tmp_path):
     working folder (a Hub snapshot is no place to write)."""
     with FakeHub() as hub:
         hub.repos[("model", "org/shapes")] = bundles["dcgan"]
-        result = run_ganzoo("eval", "hf-hub:org/shapes", "--metric", "toy", env=hub_env(hub, tmp_path / "hf"), cwd=tmp_path)
+        result = run_ganzoo("eval", "hf-hub:org/shapes", "--metric", "toy", env=hub_env(hub, tmp_path / "hf"),
+                            cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert hub.fetched() == {"config.json", "gen.safetensors"}
     record = json.loads((tmp_path / "metrics-org--shapes.json").read_text())
