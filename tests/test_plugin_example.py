@@ -5,6 +5,7 @@ trains, a built-in recipe trains with its generator and loss, and its own tests 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import site
 import subprocess
@@ -94,3 +95,17 @@ def test_the_plugins_own_tests_pass_in_that_environment(installed):
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     tests = sum(text.count("\ndef test_") for text in (p.read_text() for p in (source / "tests").glob("test_*.py")))
     assert f" {tests} passed" in result.stdout and "skipped" not in result.stdout, result.stdout[-2000:]
+
+
+def test_the_guide_quotes_the_example_verbatim():
+    """docs/plugins.md shows the example's real code: each block that starts with a comment naming a file
+    of plugins/ganzoo-example is a run of that file's lines, and every file of the example is shown."""
+    guide = (EXAMPLE.parents[1] / "docs" / "plugins.md").read_text()
+    blocks = re.findall(r"^```\w*\n# (plugins/ganzoo-example/\S+)\n(.*?)^```$", guide, flags=re.M | re.S)
+    for path, body in blocks:
+        lines, quoted = (EXAMPLE.parents[1] / path).read_text().splitlines(), body.splitlines()
+        assert any(lines[i:i + len(quoted)] == quoted for i in range(len(lines))), f"the quote of {path} drifted"
+    shown = {path for path, _ in blocks}
+    sources = {f"plugins/ganzoo-example/{p.relative_to(EXAMPLE).as_posix()}" for p in EXAMPLE.rglob("*")
+               if p.suffix in (".py", ".toml") and "__pycache__" not in p.parts and "build" not in p.parts}
+    assert sources <= shown, f"not shown in the guide: {sorted(sources - shown)}"
