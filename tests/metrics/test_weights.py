@@ -16,7 +16,7 @@ from ganzoo.metrics import weights as weights_module
 from ganzoo.metrics.weights import (INCEPTION, WEIGHTS, MissingWeightsError, WeightsMismatchError,
                                     fetch_timm_weights, fetch_weights, file_sha256, locate_weights, timm_weights_path,
                                     weights_dir, weights_record)
-from ganzoo.testing.servers import FakeHub, FileServer
+from ganzoo.testing.servers import FileServer
 
 FAKE = b"not really an Inception, but 64 bytes of it".ljust(64, b".")
 
