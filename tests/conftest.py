@@ -10,38 +10,26 @@ from pathlib import Path
 
 import pytest
 
-from ganzoo import plugins
+pytest.register_assert_rewrite("ganzoo.testing")  # imported below before pytest_plugins loads it
 
-GANZOO_ENV = ("GANZOO_PLUGINS", "GANZOO_DISABLE_PLUGINS", "GANZOO_STRICT_PLUGINS", "GANZOO_PLUGINS_DIR")
-#: Mirrors and tokens a developer's shell may set, which no test may pick up by accident.
-OUTSIDE_ENV = ("HF_ENDPOINT", "HF_TOKEN", "HF_HUB_OFFLINE", "HF_HUB_CACHE", "GANZOO_DATASET_MIRROR",
-               "GANZOO_REFERENCE_MIRROR", "GANZOO_INCEPTION_WEIGHTS", "GANZOO_WEIGHTS_DIR")
+from ganzoo import plugins  # noqa: E402
+from ganzoo.testing import GANZOO_ENV, isolate_plugins  # noqa: E402
+
+pytest_plugins = ["ganzoo.testing"]  # the fixtures plugin authors get: fake_hub, tiny_run, ganzoo_registry
 
 
 @pytest.fixture(autouse=True)
-def isolated_caches(tmp_path_factory, monkeypatch):
+def isolated_caches(ganzoo_caches):
     """Every test gets its own Hugging Face home and ganzoo cache folders, so nothing a test downloads
-    or converts is read by another, and the user's real caches are never touched."""
-    home = tmp_path_factory.mktemp("caches")
-    for var in OUTSIDE_ENV:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("HF_HOME", str(home / "hf"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg"))
-    monkeypatch.setenv("GANZOO_DATA_DIR", str(home / "datasets"))
-    monkeypatch.setenv("GANZOO_MODELS_DIR", str(home / "models"))
-    constants = sys.modules.get("huggingface_hub.constants")
-    if constants is not None:  # the client reads HF_HOME once, at import
-        monkeypatch.setattr(constants, "HF_HOME", str(home / "hf"), raising=False)
-        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hf" / "hub"), raising=False)
-    yield home
+    or converts is read by another, and the user's real caches are never touched. It is the fixture
+    plugin authors get, set up first, so that fixtures using it later (fake_hub) do not set it up again."""
+    return ganzoo_caches
 
 
 @pytest.fixture(autouse=True)
 def fresh_plugins(monkeypatch):
     """Each test starts with no plugin loaded and none of ganzoo's environment switches set."""
-    for var in GANZOO_ENV:
-        monkeypatch.delenv(var, raising=False)
-    plugins.reset()
+    isolate_plugins(monkeypatch)
     yield
     plugins.reset()
 

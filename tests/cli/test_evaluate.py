@@ -85,7 +85,7 @@ def test_weights_list_says_what_is_cached():
 
 
 def test_weights_fetch_downloads_and_refuses_a_file_that_is_not_the_pinned_one():
-    from tests.servers import FileServer
+    from ganzoo.testing.servers import FileServer
 
     with FileServer({"/weights.pth": b"not the inception weights"}) as server:
         result = run_ganzoo("weights", "fetch", "inception", "--from", f"{server.url}/weights.pth")

@@ -277,7 +277,7 @@ def test_known_data_set_downloads_on_first_use(tmp_path, monkeypatch):
     import io
     import tarfile
 
-    from tests.servers import FileServer
+    from ganzoo.testing.servers import FileServer
 
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tf:

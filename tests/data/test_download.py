@@ -18,7 +18,7 @@ from PIL import Image
 from ganzoo.data import DownloadError, PairedFolder, UnpairedFolder, download_dataset, download_file, resolve_data
 from ganzoo.data.download import CATALOG, SUMS_FILE, extract_archive
 from tests.conftest import run_ganzoo
-from tests.servers import FakeHub, FileServer
+from ganzoo.testing.servers import FakeHub, FileServer
 
 
 def png_bytes(colour, size=(8, 8)):

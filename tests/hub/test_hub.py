@@ -2,7 +2,6 @@
 pushes checked at the client's boundary, and the reference's published models from a local mirror."""
 
 import json
-import os
 from pathlib import Path
 
 import huggingface_hub
@@ -17,7 +16,7 @@ from ganzoo.hub import BundleError, Model
 from ganzoo.train.engine import Trainer
 from tests.conftest import run_ganzoo
 from tests.hub.test_convert import LEGACY, PLAIN_IO
-from tests.servers import FakeHub, FileServer
+from ganzoo.testing import FakeHub, FileServer, hub_env
 from tests.train.tiny import tiny_spec
 
 
@@ -34,19 +33,9 @@ def bundles(tmp_path_factory):
 
 
 @pytest.fixture
-def hub(tmp_path, monkeypatch):
+def hub(fake_hub):
     """A fake Hub; this process's ``huggingface_hub`` points at it, with its cache in a temp dir."""
-    with FakeHub() as server:
-        monkeypatch.setattr(constants, "ENDPOINT", server.url)  # as HF_ENDPOINT sets both at import
-        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", server.url + "/{repo_id}/resolve/{revision}/{filename}")
-        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-        yield server
-
-
-def hub_env(hub, tmp_path, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    return {**env, "HF_ENDPOINT": hub.url, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_DISABLE_TELEMETRY": "1", **extra}
+    return fake_hub
 
 
 def test_translating_fetches_the_config_and_one_generator(hub, bundles):
@@ -97,41 +86,15 @@ def test_missing_repos_and_files_are_clear(hub, bundles):
         Model.from_pretrained("hf-hub:just-a-name")
 
 
-class RecordingApi:
-    """Stands in for ``HfApi``'s network calls; pushed folders are copied into the fake Hub."""
-
-    def __init__(self, hub):
-        self.hub, self.created, self.uploads, self.tokens = hub, [], [], []
-
-    def install(self, monkeypatch):
-        api = self
-
-        def create_repo(self, repo_id, **kwargs):
-            api.created.append((repo_id, kwargs))
-            api.tokens.append(self.token)
-            return f"{api.hub.url}/{repo_id}"
-
-        def upload_folder(self, *, repo_id, folder_path, **kwargs):
-            files = {p.name: p.read_bytes() for p in Path(folder_path).iterdir()}
-            api.uploads.append((repo_id, files, kwargs))
-            api.hub.repos[("model", repo_id)] = files
-            return huggingface_hub.CommitInfo(commit_url=f"{api.hub.url}/{repo_id}/commit/1", commit_message="",
-                                              commit_description="", oid="1" * 40)
-
-        monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", create_repo)
-        monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", upload_folder)
-        return self
-
-
 def test_push_creates_the_repo_uploads_the_bundle_and_the_card(hub, bundles, tmp_path, monkeypatch):
-    api = RecordingApi(hub).install(monkeypatch)
+    hub.accept_pushes(monkeypatch)
     runs = tmp_path / "runs"
     Trainer(tiny_spec("cyclegan", steps=2, sets={"sample_every": 2}), runs / "c", progress=False).run_training()
     result = CliRunner().invoke(cli, ["push", str(runs / "c"), "me/day2night", "--private"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "pushed gen_ab, gen_ba, disc_a, disc_b to me/day2night" in result.output
-    assert api.created == [("me/day2night", {"private": True, "exist_ok": True, "repo_type": "model"})]
-    (repo_id, files, kwargs), = api.uploads
+    assert hub.created == [("me/day2night", {"private": True, "exist_ok": True, "repo_type": "model"})]
+    (repo_id, files, kwargs), = hub.uploads
     assert sorted(files) == ["README.md", "config.json", "disc_a.safetensors", "disc_b.safetensors",
                              "gen_ab.safetensors", "gen_ba.safetensors", "samples.png"]
     card = files["README.md"].decode()
@@ -163,7 +126,8 @@ def test_eval_of_a_hub_model_writes_its_record_here(bundles, tmp_path):
     working folder (a Hub snapshot is no place to write)."""
     with FakeHub() as hub:
         hub.repos[("model", "org/shapes")] = bundles["dcgan"]
-        result = run_ganzoo("eval", "hf-hub:org/shapes", "--metric", "toy", env=hub_env(hub, tmp_path), cwd=tmp_path)
+        result = run_ganzoo("eval", "hf-hub:org/shapes", "--metric", "toy", env=hub_env(hub, tmp_path / "hf"),
+                            cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert hub.fetched() == {"config.json", "gen.safetensors"}
     record = json.loads((tmp_path / "metrics-org--shapes.json").read_text())
@@ -177,7 +141,7 @@ def test_cli_honours_the_hub_environment(bundles, tmp_path):
     with FakeHub() as hub:
         hub.repos[("model", "org/day2night")] = bundles["cyclegan"]
         hub.repos[("model", "org/shapes")] = bundles["dcgan"]
-        env = hub_env(hub, tmp_path, HF_TOKEN="hf_secret")
+        env = hub_env(hub, tmp_path / "hf", HF_TOKEN="hf_secret")
         Image.new("RGB", (32, 32), (250, 200, 30)).save(tmp_path / "day.png")
         result = run_ganzoo("translate", "hf-hub:org/day2night", str(tmp_path / "day.png"), "--out",
                             str(tmp_path / "t"), env=env)

@@ -16,7 +16,7 @@ from ganzoo.metrics import weights as weights_module
 from ganzoo.metrics.weights import (INCEPTION, WEIGHTS, MissingWeightsError, WeightsMismatchError,
                                     fetch_timm_weights, fetch_weights, file_sha256, locate_weights, timm_weights_path,
                                     weights_dir, weights_record)
-from tests.servers import FakeHub, FileServer
+from ganzoo.testing.servers import FileServer
 
 FAKE = b"not really an Inception, but 64 bytes of it".ljust(64, b".")
 
@@ -168,17 +168,9 @@ def test_fetch_refuses_other_bytes_and_keeps_nothing(cache):
 
 
 @pytest.fixture
-def hub(tmp_path, monkeypatch):
+def hub(fake_hub):
     """A fake Hugging Face Hub on 127.0.0.1 behind the real client (which timm downloads through)."""
-    from huggingface_hub import constants
-
-    with FakeHub() as server:
-        monkeypatch.setattr(constants, "ENDPOINT", server.url)  # as HF_ENDPOINT sets both at import
-        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
-                            server.url + "/{repo_id}/resolve/{revision}/{filename}")
-        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-        yield server
+    return fake_hub
 
 
 def test_fetch_timm_weights_keeps_the_feature_part_as_safetensors(cache, hub):

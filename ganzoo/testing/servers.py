@@ -1,10 +1,14 @@
 """Local HTTP servers on 127.0.0.1 for download tests: nothing leaves the machine.
 
+ganzoo's own tests and plugin authors' tests use the same servers (``ganzoo.testing``'s ``fake_hub``
+fixture serves a :class:`FakeHub`); this module imports only the standard library.
+
 - :class:`FileServer` serves bytes by path with HTTP Range support, counts requests, and injects the
   faults of a real network on request: a response cut short (plain or chunked), a connection reset, a
   stall, a server that ignores Range, a slow server.
 - :class:`FakeHub` answers the Hugging Face Hub's API the way ``huggingface_hub`` calls it (repo info,
-  file tree, resolve with commit and ETag headers), for repos held in memory.
+  file tree, resolve with commit and ETag headers), for repos held in memory; with
+  :meth:`FakeHub.accept_pushes`, what the client uploads lands in those repos.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 
@@ -132,13 +138,53 @@ class FileServer(_Server):
 class FakeHub(_Server):
     """Hub repos in memory: ``repos[(repo_type, repo_id)] = {path: bytes}`` (repo_type "model" or "dataset")
     is the ``main`` branch; ``revisions[(repo_type, repo_id)][name] = {path: bytes}`` adds tags or branches.
-    Every request's ``Authorization`` header is kept in ``auth``."""
+    Every request's ``Authorization`` header is kept in ``auth``; pushes caught by :meth:`accept_pushes`
+    are kept in ``created`` (repo id, keyword arguments) and ``uploads`` (repo id, files, keyword arguments).
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.repos: dict[tuple[str, str], dict[str, bytes]] = {}
         self.revisions: dict[tuple[str, str], dict[str, dict[str, bytes]]] = {}
         self.auth: list[str | None] = []
+        self.created: list[tuple[str, dict[str, Any]]] = []
+        self.uploads: list[tuple[str, dict[str, bytes], dict[str, Any]]] = []
+        self.tokens: list[Any] = []
+
+    def accept_pushes(self, monkeypatch: Any) -> None:
+        """Catch ``HfApi.create_repo`` and ``HfApi.upload_folder`` at the client's boundary: the uploaded
+        folder becomes the repo's ``main`` (or the ``revision`` it names) here, and downloads then come
+        back over HTTP through the real client. The real upload goes through the Hub's commit API and Xet
+        storage, which no local server imitates faithfully, so the push is caught one step before the
+        network instead.
+
+        ``monkeypatch`` is pytest's (anything with ``setattr(target, name, value)`` that undoes it later).
+        """
+        import huggingface_hub
+
+        hub = self
+
+        def create_repo(api: Any, repo_id: str, **kwargs: Any) -> str:
+            hub.created.append((repo_id, kwargs))
+            hub.tokens.append(api.token)
+            hub.repos.setdefault((kwargs.get("repo_type") or "model", repo_id), {})
+            return f"{hub.url}/{repo_id}"
+
+        def upload_folder(api: Any, *, repo_id: str, folder_path: Any, **kwargs: Any) -> Any:
+            root = Path(folder_path)
+            files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+            hub.uploads.append((repo_id, files, kwargs))
+            key, revision = (kwargs.get("repo_type") or "model", repo_id), kwargs.get("revision") or "main"
+            if revision == "main":
+                hub.repos[key] = files
+            else:  # a branch: main must exist already, as on the Hub
+                hub.revisions.setdefault(key, {})[revision] = files
+            return huggingface_hub.CommitInfo(commit_url=f"{hub.url}/{repo_id}/commit/{hub.commit(files)}",
+                                              commit_message=kwargs.get("commit_message") or "",
+                                              commit_description="", oid=hub.commit(files))
+
+        monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", create_repo)
+        monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", upload_folder)
 
     @staticmethod
     def commit(files: dict[str, bytes]) -> str:
