@@ -96,21 +96,27 @@ def test_resnet_downsampling_is_checked():
         ganzoo.create_generator("resnet9", n_downsampling=-1)
 
 
-def test_dc_spectral_norm_bounds_every_convolution():
+@pytest.mark.parametrize("name, options, side", [
+    ("dc", {"image_size": 32}, 32),
+    ("patchgan", {"n_layers": 2}, 32),
+])
+def test_spectral_norm_bounds_every_convolution(name, options, side):
     from ganzoo.nn.layers import init_weights
 
     torch.manual_seed(0)
-    disc = init_weights(ganzoo.create_discriminator("dc", ndf=8, image_size=32, norm="none", spectral_norm=True),
+    disc = init_weights(ganzoo.create_discriminator(name, ndf=8, norm="none", spectral_norm=True, **options),
                         gain=1.0)
     convs = [m for m in disc.modules() if isinstance(m, torch.nn.Conv2d)]
     assert convs and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in convs)
     disc.train()
     for _ in range(20):  # power iterations run in training forwards
-        disc(torch.randn(2, 3, 32, 32))
-    sigma = max(torch.linalg.matrix_norm(m.weight.flatten(1), ord=2).item() for m in convs)
-    assert sigma == pytest.approx(1.0, abs=0.05)
-    plain = ganzoo.create_discriminator("dc", ndf=8, image_size=32, norm="none")
+        disc(torch.randn(2, 3, side, side))
+    sigmas = [torch.linalg.matrix_norm(m.weight.flatten(1), ord=2).item() for m in convs]
+    assert sigmas == pytest.approx([1.0] * len(convs), abs=0.05)
+    plain = ganzoo.create_discriminator(name, ndf=8, norm="none", **options)
     assert not any(torch.nn.utils.parametrize.is_parametrized(m) for m in plain.modules())
+    named = [n for n, _ in disc.named_modules() if "parametrizations" not in n]
+    assert named == [n for n, _ in plain.named_modules()], "the same module names, with or without"
 
 
 @pytest.mark.parametrize("size", [32, 64, 128])
