@@ -14,6 +14,7 @@ from ganzoo.hookspecs import hookimpl
 CYCLEGAN = "https://arxiv.org/abs/1703.10593"
 PIX2PIX = "https://arxiv.org/abs/1611.07004"
 DCGAN = "https://arxiv.org/abs/1511.06434"
+PIX2PIXHD = "https://arxiv.org/abs/1711.11585"
 TIMM = "https://github.com/huggingface/pytorch-image-models"
 REFERENCE = "https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix"
 
@@ -51,6 +52,9 @@ def ganzoo_register_discriminators(register):
              summary="PatchGAN: a grid of real/fake logits over 70x70 patches (n_layers=3)", paper=PIX2PIX)
     register("ganzoo.nn.patchgan:PixelDiscriminator", name="pixel",
              summary="1x1 PatchGAN judging each pixel's colour", paper=PIX2PIX)
+    register("ganzoo.nn.multiscale:MultiscaleDiscriminator", name="multiscale",
+             summary="pix2pixHD's multi-scale PatchGAN: one per image scale (num_scales=3), a list of logit maps",
+             paper=PIX2PIXHD)
     register("ganzoo.nn.dcgan:DCGANDiscriminator", name="dc",
              summary="DCGAN discriminator, one logit per image (32, 64 or 128 pixels)", paper=DCGAN)
     register("ganzoo.nn.timm_backbones:TimmDiscriminator", name="timm", family=True, example="timm:test_resnet",
