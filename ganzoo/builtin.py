@@ -73,6 +73,9 @@ def ganzoo_register_losses(register):
              paper="https://arxiv.org/abs/1704.00028")
     register("ganzoo.losses.adversarial:HingeLoss", name="hinge",
              summary="Hinge loss (Geometric GAN, SAGAN)", paper="https://arxiv.org/abs/1705.02894")
+    register("ganzoo.losses.feature_matching:FeatureMatchingLoss", name="feature_matching",
+             summary="pix2pixHD's feature matching: L1 between the discriminator's features on fakes and on "
+                     "real inputs, per scale and layer", paper=PIX2PIXHD)
     register("ganzoo.losses.reconstruction:CycleConsistencyLoss", name="cycle",
              summary="Cycle-consistency L1: A -> B -> A gives A back", paper=CYCLEGAN)
     register("ganzoo.losses.reconstruction:IdentityLoss", name="identity",
