@@ -14,6 +14,7 @@ from ganzoo.hookspecs import hookimpl
 CYCLEGAN = "https://arxiv.org/abs/1703.10593"
 PIX2PIX = "https://arxiv.org/abs/1611.07004"
 DCGAN = "https://arxiv.org/abs/1511.06434"
+PIX2PIXHD = "https://arxiv.org/abs/1711.11585"
 TIMM = "https://github.com/huggingface/pytorch-image-models"
 REFERENCE = "https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix"
 
@@ -51,6 +52,9 @@ def ganzoo_register_discriminators(register):
              summary="PatchGAN: a grid of real/fake logits over 70x70 patches (n_layers=3)", paper=PIX2PIX)
     register("ganzoo.nn.patchgan:PixelDiscriminator", name="pixel",
              summary="1x1 PatchGAN judging each pixel's colour", paper=PIX2PIX)
+    register("ganzoo.nn.multiscale:MultiscaleDiscriminator", name="multiscale",
+             summary="pix2pixHD's multi-scale PatchGAN: one per image scale (num_scales=3), a list of logit maps",
+             paper=PIX2PIXHD)
     register("ganzoo.nn.dcgan:DCGANDiscriminator", name="dc",
              summary="DCGAN discriminator, one logit per image (32, 64 or 128 pixels)", paper=DCGAN)
     register("ganzoo.nn.timm_backbones:TimmDiscriminator", name="timm", family=True, example="timm:test_resnet",
@@ -69,6 +73,9 @@ def ganzoo_register_losses(register):
              paper="https://arxiv.org/abs/1704.00028")
     register("ganzoo.losses.adversarial:HingeLoss", name="hinge",
              summary="Hinge loss (Geometric GAN, SAGAN)", paper="https://arxiv.org/abs/1705.02894")
+    register("ganzoo.losses.feature_matching:FeatureMatchingLoss", name="feature_matching",
+             summary="pix2pixHD's feature matching: L1 between the discriminator's features on fakes and on "
+                     "real inputs, per scale and layer", paper=PIX2PIXHD)
     register("ganzoo.losses.reconstruction:CycleConsistencyLoss", name="cycle",
              summary="Cycle-consistency L1: A -> B -> A gives A back", paper=CYCLEGAN)
     register("ganzoo.losses.reconstruction:IdentityLoss", name="identity",

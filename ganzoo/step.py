@@ -162,6 +162,20 @@ class Step:
             return torch.zeros((), device=self.device)
         return term.loss(output, target) * (term.weight * scale)
 
+    def feature_matching(self, disc: nn.Module, fake: Tensor, real: Tensor, *,
+                         role: str = "feature_matching") -> Tensor:
+        """The loss filling ``role`` on ``disc.features(fake)`` against ``disc.features(real)``, times its
+        weight: pix2pixHD's feature matching, for the generator's update (``fake`` keeps its graph, the
+        real features are the target and take none). Zero, with no extra pass through ``disc``, when
+        the recipe has no such role or its weight is 0. The run's checks have made sure ``disc`` has
+        ``features`` wherever the weight is not 0.
+        """
+        if not self.has_aux(role):
+            return torch.zeros((), device=self.device)
+        with torch.no_grad():
+            target = disc.features(real)
+        return self.weighted(role, disc.features(fake), target)
+
     def has_aux(self, role: str) -> bool:
         """Whether ``role`` is filled with a non-zero weight."""
         return role in self.aux and self.aux[role].weight != 0

@@ -23,3 +23,48 @@ def test_plain_rows_are_numbered():
 def test_rows_that_are_not_images_are_a_clear_error(bad):
     with pytest.raises(GanzooError, match="sample_rows"):
         labelled_rows(bad)
+
+
+class Probe(torch.nn.Module):
+    """A discriminator whose features are its input scaled, counting the calls."""
+
+    calls = 0
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(2.0))
+
+    def features(self, x):
+        Probe.calls += 1
+        return [x * self.scale, x * self.scale * 2]
+
+
+def step_with(aux):
+    from ganzoo.step import Step
+
+    return Step(nets={}, adversarial=None, aux=aux, optimizers={}, hparams={}, device=torch.device("cpu"), inference={})
+
+
+def test_feature_matching_is_the_weighted_loss_on_features_with_the_real_ones_as_target():
+    from ganzoo.losses.feature_matching import FeatureMatchingLoss
+    from ganzoo.step import AuxTerm
+
+    disc, fake, real = Probe(), torch.ones(1, 2, requires_grad=True), torch.zeros(1, 2)
+    loss = step_with({"feature_matching": AuxTerm(FeatureMatchingLoss(), 10.0)}).feature_matching(disc, fake, real)
+    # one scale of two layers (4 / 2 each): 10 * 2 * (|2 - 0| + |4 - 0|)
+    assert loss.item() == pytest.approx(10 * 2 * (2 + 4))
+    loss.backward()
+    assert fake.grad is not None and disc.scale.grad.item() == pytest.approx(10 * 2 * (1 + 2)), \
+        "the gradient comes through the fakes' features only"
+
+
+@pytest.mark.parametrize("aux", [{}, "zero weight"])
+def test_feature_matching_off_costs_no_pass_through_the_discriminator(aux):
+    from ganzoo.losses.feature_matching import FeatureMatchingLoss
+    from ganzoo.step import AuxTerm
+
+    if aux == "zero weight":
+        aux = {"feature_matching": AuxTerm(FeatureMatchingLoss(), 0.0)}
+    Probe.calls = 0
+    loss = step_with(aux).feature_matching(Probe(), torch.ones(1, 2), torch.zeros(1, 2))
+    assert loss.item() == 0 and Probe.calls == 0

@@ -25,8 +25,9 @@ from ganzoo.errors import GanzooError
 
 #: The values ``input_kind`` may take: an image batch (N, C, H, W), or noise from ``noise(n)``.
 INPUT_KINDS: tuple[str, ...] = ("image", "noise")
-#: The values a loss's ``role`` may take.
-LOSS_ROLES: tuple[str, ...] = ("adversarial", "reconstruction")
+#: The values a built-in loss's ``role`` takes: the adversarial slot, a distance between two images, or
+#: a distance between a discriminator's features on fakes and on real inputs (pix2pixHD's feature matching).
+LOSS_ROLES: tuple[str, ...] = ("adversarial", "reconstruction", "feature_matching")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,9 +114,26 @@ def input_kind_of(factory: Any) -> str:
 
 
 def loss_role(factory: Any) -> str | None:
-    """A loss factory's ``role`` class attribute (``"adversarial"`` or ``"reconstruction"``), read without
+    """A loss factory's ``role`` class attribute (one of :data:`LOSS_ROLES` for the built-ins), read without
     building it; ``None`` when the factory declares none (an auxiliary loss no slot is typed for)."""
     return getattr(_unwrap(factory), "role", None)
+
+
+def discriminator_needs(factory: Any) -> tuple[str, ...]:
+    """The :class:`Contract` fields a loss factory's ``discriminator_needs`` class attribute names (feature
+    matching: ``("features",)``), read without building it; ``()`` when it declares none."""
+    return tuple(getattr(_unwrap(factory), "discriminator_needs", ()))
+
+
+#: The method behind each capability field of :class:`Contract`.
+METHODS: dict[str, str] = {"features": "features", "encoder_layers": "encode"}
+
+
+def offers(factory: Any, field: str) -> bool:
+    """Whether a network class has the method behind a capability field of :class:`Contract`
+    (``features``), read from the class without building it; a function factory shows nothing."""
+    factory = _unwrap(factory)
+    return isinstance(factory, type) and callable(inspect.getattr_static(factory, METHODS[field], None))
 
 
 def uses_batch_norm(module: nn.Module) -> bool:

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo.errors import InvalidOptionError
-from ganzoo.nn.layers import activations_after, check_option, conv_bias, norm_layer
+from ganzoo.nn.layers import activations_after, check_option, conv_bias, norm_layer, spectrally_normalised
 
 IMAGE_SIZES: tuple[int, ...] = (32, 64, 128)
 
@@ -112,7 +112,7 @@ class DCGANDiscriminator(nn.Module):
             width *= 2
         layers.append(nn.Conv2d(width, 1, kernel_size=4, stride=1, padding=0, bias=False))
         if spectral_norm:
-            layers = [nn.utils.parametrizations.spectral_norm(m) if isinstance(m, nn.Conv2d) else m for m in layers]
+            layers = spectrally_normalised(layers)
         self.main = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -78,6 +78,16 @@ def padding_layer(padding: str, amount: int) -> tuple[list[nn.Module], int]:
     return [], amount
 
 
+def spectrally_normalised(layers: Sequence[nn.Module]) -> list[nn.Module]:
+    """``layers`` with every convolution's weight divided by its largest singular value (Miyato et al.
+    2018, https://arxiv.org/abs/1802.05957), through ``torch.nn.utils.parametrizations.spectral_norm``.
+
+    The one way discriminators apply it, so each layer keeps its place (and its ``Sequential`` index, so
+    module names stay the reference's) and :func:`init_weights` finds the original weight behind it.
+    """
+    return [nn.utils.parametrizations.spectral_norm(m) if isinstance(m, nn.Conv2d) else m for m in layers]
+
+
 #: Power iterations run after re-initialising a spectrally normalised weight, as many as torch runs
 #: when it first wraps one, so that the first forward divides by the new weight's spectral norm.
 SPECTRAL_NORM_ITERATIONS = 15

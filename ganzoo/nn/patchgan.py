@@ -11,7 +11,18 @@ from typing import Any, Mapping
 
 from torch import Tensor, nn
 
-from ganzoo.nn.layers import activations_after, check_option, conv_bias, norm_layer, weight_of
+from ganzoo.nn.layers import (activations_after, check_option, conv_bias, norm_layer, spectrally_normalised,
+                              weight_of)
+
+
+def patch_min_size(n_layers: int) -> int:
+    """The smallest input side a PatchGAN of depth ``n_layers`` takes and still gives one patch.
+
+    Its ``n_layers`` stride-2 4x4 convolutions (padding 1) take a side ``s`` to ``floor(s / 2**n_layers)``
+    and its two stride-1 ones take 1 off each, so one patch is left from ``3 * 2**n_layers`` up (also
+    measured for n_layers 1 to 5, every norm).
+    """
+    return 3 * 2**n_layers
 
 
 class PatchDiscriminator(nn.Module):
@@ -22,19 +33,22 @@ class PatchDiscriminator(nn.Module):
         ndf: width of the first layer; it doubles per layer up to ``8 * ndf``.
         n_layers: depth; the receptive field grows with it (3 -> 70x70 patches).
         norm: ``instance`` (CycleGAN), ``batch`` (pix2pix) or ``none`` (a WGAN-GP critic).
+        spectral_norm: divide each convolution's weight by its largest singular value (Miyato et al.
+            2018, https://arxiv.org/abs/1802.05957), so no layer can sharpen the discriminator's verdict
+            beyond a fixed slope; usually with ``norm="none"`` and the hinge loss. The module names stay
+            the same (``model.N``), the weight moving behind ``model.N.parametrizations.weight``.
     """
 
     #: One logit channel per patch.
     out_channels = 1
 
     def __init__(self, *, in_channels: int = 3, ndf: int = 64, n_layers: int = 3,
-                 norm: str = "instance") -> None:
+                 norm: str = "instance", spectral_norm: bool = False) -> None:
         super().__init__()
         for name, value in {"in_channels": in_channels, "ndf": ndf, "n_layers": n_layers}.items():
             check_option(name, value)
         self.in_channels = in_channels
-        # The smallest side that leaves at least one patch (measured for n_layers 1 to 5, every norm).
-        self.min_size = 3 * 2 ** n_layers
+        self.min_size = patch_min_size(n_layers)
         make_norm, bias = norm_layer(norm), conv_bias(norm)
         layers: list[nn.Module] = [
             nn.Conv2d(in_channels, ndf, kernel_size=4, stride=2, padding=1),
@@ -50,7 +64,7 @@ class PatchDiscriminator(nn.Module):
                 nn.LeakyReLU(0.2, True),
             ]
         layers.append(nn.Conv2d(ndf * mult, 1, kernel_size=4, stride=1, padding=1))
-        self.model = nn.Sequential(*layers)
+        self.model = nn.Sequential(*(spectrally_normalised(layers) if spectral_norm else layers))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)

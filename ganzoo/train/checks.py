@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from ganzoo.errors import GanzooError, InvalidOptionError, UsageError, first_line
 from ganzoo.recipe import SLOT_ALIASES, Recipe, Slot
-from ganzoo.train.spec import ComponentSpec, DataSpec
+from ganzoo.train.spec import AuxSpec, ComponentSpec, DataSpec
 
 
 def lookup(kind: str, name: str) -> tuple[Any, str, bool]:
@@ -180,6 +180,32 @@ def resolve_aux(recipe: Recipe, role: str, name: str, options: Mapping[str, Any]
     _build_checked(entry, None, ComponentSpec(name=canonical, options=dict(options)), prefix=role, user=options,
                    what=f"loss {canonical} for the {role} role")
     return canonical
+
+
+def check_discriminator_needs(recipe: Recipe, components: Mapping[str, ComponentSpec],
+                              aux: Mapping[str, AuxSpec]) -> None:
+    """Refuse a weighted auxiliary loss that reads something the discriminator lacks (feature matching
+    reads ``features(x)``), naming the discriminators that have it: a one-line error before training,
+    not an AttributeError at step 1. A role of weight 0 is never computed, so it needs nothing."""
+    from ganzoo.nn.contract import METHODS, contract_of, discriminator_needs, offers
+    from ganzoo.plugins import registry
+
+    for role, term in aux.items():
+        needs = discriminator_needs(lookup("loss", term.loss)[0].factory) if term.weight else ()
+        for disc_role, slot in recipe.slots.items():
+            if slot.kind != "discriminator" or not needs:
+                continue
+            spec = components[disc_role]
+            entry, _, _ = lookup("discriminator", spec.name)
+            built = _build_meta(entry, spec, prefix=option_prefix(disc_role), user={},
+                                what=f"discriminator {spec.name}")
+            for need in needs:
+                if getattr(contract_of(built), need):
+                    continue
+                having = [e.shown for e in registry("discriminator") if offers(e.factory, need)]
+                raise UsageError(f"{role}={term.weight:g}: loss {term.loss} reads the discriminator's "
+                                  f"{METHODS[need]}(x), which {spec.name!r} does not have; pick a discriminator "
+                                  f"that has it ({', '.join(having)}) or set {role}=0")
 
 
 def _build_checked(entry: Any, argument: str | None, spec: ComponentSpec, *, prefix: str,

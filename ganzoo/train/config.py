@@ -441,6 +441,7 @@ def _finish(draft: _Draft, *, source: str, toy: bool, mode: str) -> RunSpec:
     aux = {role: AuxSpec(loss=checks.resolve_aux(recipe, role, draft.aux_loss[role], draft.aux_options[role]),
                          weight=draft.aux_weight[role], options=dict(draft.aux_options[role]))
            for role in recipe.aux}
+    checks.check_discriminator_needs(recipe, components, aux)
     from ganzoo.plugins import registry
 
     spec = RunSpec(

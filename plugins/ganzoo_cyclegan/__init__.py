@@ -26,7 +26,12 @@ CYCLEGAN = Recipe(
     step="ganzoo_cyclegan.step:CycleGANStep",
     data_modes=("unpaired", "paired"),
     inference={"AtoB": "gen_ab", "BtoA": "gen_ba"},
-    aux={"cycle": AuxLoss("cycle", 10.0), "identity": AuxLoss("identity", 0.5)},
+    # Feature matching (pix2pixHD's, off unless weighted) compares D_B's features on G_AB(a) with those
+    # on the batch's real B images, which in unpaired data are not a's counterparts: it pulls the fakes'
+    # features towards unrelated real ones (in expectation, towards their median at each position of
+    # the patch grid), a weaker kin of the paired loss pix2pixHD uses.
+    aux={"cycle": AuxLoss("cycle", 10.0), "identity": AuxLoss("identity", 0.5),
+         "feature_matching": AuxLoss("feature_matching", 0.0, requires={"role": "feature_matching"})},
     hparams={"pool_size": 50},
     hparam_values={"pool_size": Value(int, min=0)},  # past fakes kept for the discriminators; 0: none
     defaults={"lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "batch_size": 1, "image_size": 256,

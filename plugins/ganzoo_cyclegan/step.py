@@ -44,6 +44,9 @@ class CycleGANStep(Step):
             "G_cycle_A": self.weighted("cycle", g_ba(fake_b), real_a),
             "G_cycle_B": self.weighted("cycle", g_ab(fake_a), real_b),
         }
+        if self.has_aux("feature_matching"):  # each translation against the real images of its domain
+            losses["G_feat_AB"] = self.feature_matching(d_b, fake_b, real_b)
+            losses["G_feat_BA"] = self.feature_matching(d_a, fake_a, real_a)
         if self.has_aux("identity") and real_a.shape[1] == real_b.shape[1]:
             # The reference scales identity by the cycle weight (lambda_identity * lambda_A).
             cycle_weight = self.aux["cycle"].weight if "cycle" in self.aux else 1.0

@@ -23,7 +23,10 @@ PIX2PIX = Recipe(
     step="ganzoo_pix2pix.step:Pix2PixStep",
     data_modes=("paired",),
     inference={"AtoB": "gen"},
-    aux={"l1": AuxLoss("l1", 100.0)},
+    # pix2pixHD's feature matching (https://arxiv.org/abs/1711.11585), off unless weighted: --aux
+    # feature_matching=10 with --disc multiscale is pix2pixHD's discriminator side.
+    aux={"l1": AuxLoss("l1", 100.0),
+         "feature_matching": AuxLoss("feature_matching", 0.0, requires={"role": "feature_matching"})},
     defaults={"lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "batch_size": 1, "image_size": 256,
               "lr_policy": "linear", "decay_start": 0.5, "epochs": 200},
     optimizer_lr={"D": "lr_d"},

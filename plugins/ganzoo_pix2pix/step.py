@@ -23,15 +23,19 @@ class Pix2PixStep(Step):
         turn = self.generator_turn
         with torch.set_grad_enabled(turn):
             fake_b = gen(real_a)
-        loss_d = self.discriminator_loss(disc, torch.cat([real_a, real_b], 1), torch.cat([real_a, fake_b], 1))
+        real_ab, fake_ab = torch.cat([real_a, real_b], 1), torch.cat([real_a, fake_b], 1)
+        loss_d = self.discriminator_loss(disc, real_ab, fake_ab)
         self.update("D", loss_d)
         logs = {"D": loss_d.detach()}
         if turn:
             with self.frozen(disc):
-                loss_gan = self.adversarial.generator_loss(disc(torch.cat([real_a, fake_b], 1)))
+                loss_gan = self.adversarial.generator_loss(disc(fake_ab))
                 loss_l1 = self.weighted("l1", fake_b, real_b)
-                self.update("G", loss_gan + loss_l1)
+                loss_feat = self.feature_matching(disc, fake_ab, real_ab)  # pix2pixHD's; 0 unless weighted
+                self.update("G", loss_gan + loss_l1 + loss_feat)
             logs.update({"G_gan": loss_gan.detach(), "G_l1": loss_l1.detach()})
+            if self.has_aux("feature_matching"):
+                logs["G_feat"] = loss_feat.detach()
         return logs
 
     def sample_rows(self, fixed: dict[str, Any]) -> dict[str, Tensor]:

@@ -93,7 +93,9 @@ def test_config_file_repeats_a_run(pix2pix_run, tmp_path):
 def test_aux_picks_a_loss_for_a_role_or_sets_its_weight():
     result = invoke("run", "pix2pix", "--aux", "l1=cycle", "--aux", "l1=50", "--set", "l1.criterion=l2", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert dry_run_config(result.output)["aux"] == {"l1": {"loss": "cycle", "weight": 50, "options": {"criterion": "l2"}}}
+    assert dry_run_config(result.output)["aux"] == {
+        "l1": {"loss": "cycle", "weight": 50, "options": {"criterion": "l2"}},
+        "feature_matching": {"loss": "feature_matching", "weight": 0, "options": {}}}
     refused = invoke("run", "pix2pix", "--aux", "l1=lsgan", "--dry-run")
     assert refused.exit_code != 0 and "role 'reconstruction'" in refused.output
 

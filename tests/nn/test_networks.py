@@ -9,7 +9,7 @@ import torch
 
 import ganzoo
 from ganzoo.errors import GanzooError, InvalidOptionError
-from ganzoo.nn.contract import contract_of
+from ganzoo.nn.contract import as_logit_list, contract_of
 from tests.nn.sizing import build_tiny, generator_input, input_side
 
 GENERATORS = ganzoo.list_components("generator")
@@ -46,10 +46,11 @@ def test_discriminator_forward_backward(name):
     side = input_side(net)
     contract = contract_of(net)
     x = torch.randn(2, contract.in_channels, side, side, requires_grad=True)
-    y = net(x)
+    maps = as_logit_list(net(x))  # one logit map, or one per scale (multiscale)
     assert contract.out_channels in (1, None), "a discriminator that declares out_channels declares 1"
-    assert y.shape[0] == 2 and y.shape[1] == 1, f"one logit channel per sample, got {tuple(y.shape)}"
-    y.mean().backward()
+    for y in maps:
+        assert y.shape[0] == 2 and y.shape[1] == 1, f"one logit channel per sample, got {tuple(y.shape)}"
+    sum(y.mean() for y in maps).backward()
     assert_all_parameters_get_finite_gradients(net)
     assert x.grad is not None and x.grad.abs().sum() > 0
 
@@ -66,7 +67,23 @@ def test_discriminators_take_six_channels(name):
     """pix2pix feeds input and output together."""
     net = build_tiny("discriminator", name, in_channels=6)
     side = input_side(net)
-    assert net(torch.randn(2, 6, side, side)).shape[1] == 1
+    assert all(y.shape[1] == 1 for y in as_logit_list(net(torch.randn(2, 6, side, side))))
+
+
+@pytest.mark.parametrize("name", DISCRIMINATORS)
+def test_discriminator_features_line_up_with_the_logit_maps(name):
+    """What feature matching reads: features(x) has the structure of forward(x), a list (of
+    activations) for a single map and one such list per map for a multi-scale discriminator."""
+    net = build_tiny("discriminator", name)
+    if not contract_of(net).features:
+        pytest.skip(f"{name} has no features(x)")
+    side = input_side(net)
+    x = torch.randn(2, contract_of(net).in_channels, side, side)
+    out, features = net(x), net.features(x)
+    per_map = features if isinstance(out, (list, tuple)) else [features]
+    assert len(per_map) == len(as_logit_list(out))
+    for layers in per_map:
+        assert layers and all(isinstance(f, torch.Tensor) and f.shape[0] == 2 for f in layers), name
 
 
 @pytest.mark.parametrize("norm", ["batch", "instance", "none"])
@@ -96,21 +113,28 @@ def test_resnet_downsampling_is_checked():
         ganzoo.create_generator("resnet9", n_downsampling=-1)
 
 
-def test_dc_spectral_norm_bounds_every_convolution():
+@pytest.mark.parametrize("name, options, side", [
+    ("dc", {"image_size": 32}, 32),
+    ("patchgan", {"n_layers": 2}, 32),
+    ("multiscale", {"n_layers": 1, "num_scales": 3}, 32),
+])
+def test_spectral_norm_bounds_every_convolution(name, options, side):
     from ganzoo.nn.layers import init_weights
 
     torch.manual_seed(0)
-    disc = init_weights(ganzoo.create_discriminator("dc", ndf=8, image_size=32, norm="none", spectral_norm=True),
+    disc = init_weights(ganzoo.create_discriminator(name, ndf=8, norm="none", spectral_norm=True, **options),
                         gain=1.0)
     convs = [m for m in disc.modules() if isinstance(m, torch.nn.Conv2d)]
     assert convs and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in convs)
     disc.train()
     for _ in range(20):  # power iterations run in training forwards
-        disc(torch.randn(2, 3, 32, 32))
-    sigma = max(torch.linalg.matrix_norm(m.weight.flatten(1), ord=2).item() for m in convs)
-    assert sigma == pytest.approx(1.0, abs=0.05)
-    plain = ganzoo.create_discriminator("dc", ndf=8, image_size=32, norm="none")
+        disc(torch.randn(2, 3, side, side))
+    sigmas = [torch.linalg.matrix_norm(m.weight.flatten(1), ord=2).item() for m in convs]
+    assert sigmas == pytest.approx([1.0] * len(convs), abs=0.05)
+    plain = ganzoo.create_discriminator(name, ndf=8, norm="none", **options)
     assert not any(torch.nn.utils.parametrize.is_parametrized(m) for m in plain.modules())
+    named = [n for n, _ in disc.named_modules() if "parametrizations" not in n]
+    assert named == [n for n, _ in plain.named_modules()], "the same module names, with or without"
 
 
 @pytest.mark.parametrize("size", [32, 64, 128])

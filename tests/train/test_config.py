@@ -22,8 +22,9 @@ def test_cyclegan_defaults_are_the_papers():
     assert networks_of(spec, "discriminator") == ["disc_a", "disc_b"]
     assert c["discriminator"].name == "patchgan" and c["discriminator"].options["n_layers"] == 3
     assert c["loss"].name == "lsgan"
-    assert {k: v.weight for k, v in spec.aux.items()} == {"cycle": 10.0, "identity": 0.5}
-    assert {k: v.loss for k, v in spec.aux.items()} == {"cycle": "cycle", "identity": "identity"}
+    assert {k: v.weight for k, v in spec.aux.items()} == {"cycle": 10.0, "identity": 0.5, "feature_matching": 0.0}
+    assert {k: v.loss for k, v in spec.aux.items()} == {"cycle": "cycle", "identity": "identity",
+                                                        "feature_matching": "feature_matching"}
     for group in ("G", "D"):
         assert (spec.optimizers[group].lr, spec.optimizers[group].beta1) == (2e-4, 0.5)
     assert (spec.train.batch_size, spec.data.image_size, spec.hparams["pool_size"]) == (1, 256, 50)
@@ -35,7 +36,10 @@ def test_pix2pix_and_dcgan_defaults():
     assert p2p.components["generator"].options == {"in_channels": 3, "out_channels": 3, "norm": "batch", "dropout": True}
     assert p2p.components["discriminator"].options["in_channels"] == 6, "input and output together"
     assert p2p.components["loss"].name == "bce"
-    assert p2p.aux == {"l1": AuxSpec(loss="l1", weight=100.0, options={})} and p2p.train.batch_size == 1
+    assert p2p.aux == {"l1": AuxSpec(loss="l1", weight=100.0, options={}),
+                       "feature_matching": AuxSpec(loss="feature_matching", weight=0.0, options={})}, \
+        "pix2pixHD's feature matching is there to switch on, off by default"
+    assert p2p.train.batch_size == 1
     dc = build_spec("dcgan", data="x")
     assert dc.components["generator"].options["nz"] == 100 and dc.train.batch_size == 128
     assert dc.data.image_size == 64 and dc.components["generator"].options["image_size"] == 64

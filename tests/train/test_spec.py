@@ -216,8 +216,10 @@ def check_v010_spec(spec):
     assert spec.components["generator"].options["ngf"] == 4 and spec.components["generator"].options["n_blocks"] == 1
     assert spec.components["discriminator"].name == "patchgan" and spec.components["discriminator"].options["ndf"] == 4
     assert spec.components["loss"].name == "lsgan"
-    assert {k: (a.loss, a.weight) for k, a in spec.aux.items()} == {"cycle": ("cycle", 10.0),
-                                                                      "identity": ("identity", 0.5)}
+    on = {k: (a.loss, a.weight) for k, a in spec.aux.items() if k in ("cycle", "identity")}
+    assert on == {"cycle": ("cycle", 10.0), "identity": ("identity", 0.5)}
+    added = {k: a.weight for k, a in spec.aux.items() if k not in on}
+    assert set(added) <= {"feature_matching"} and set(added.values()) <= {0.0}, "a role added since 0.1.0 stays off"
     assert list(spec.networks) == ["gen_ab", "gen_ba", "disc_a", "disc_b"]
     assert spec.inference == {"AtoB": "gen_ab", "BtoA": "gen_ba"}
     assert dict(spec.hparams) == {"pool_size": 50}
