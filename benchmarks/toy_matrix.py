@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-RECIPES = ("cyclegan", "pix2pix", "dcgan")
+RECIPES = ("cyclegan", "pix2pix", "dcgan", "cut", "fastcut")
 
 
 def parse_seeds(text: str) -> list[int]:
