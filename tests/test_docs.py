@@ -12,6 +12,11 @@ line(s) right before its fence (invisible on GitHub and in mkdocs):
     only the command lines of a shell block matching a pattern (``fnmatch``, against the command with
     its comment stripped and spaces normalised) are not run. A pattern that matches no line fails, so
     markers do not outlive the lines they excuse.
+``<!-- dry run: REASON -->``
+    each ``ganzoo run`` line of a shell block runs with ``--dry-run`` added: the run's specification is
+    built and checked (components, options, settings, data mode) and nothing trains, so a command that
+    would train for minutes (or on a data set not downloaded) is still checked to be right. REASON says
+    why it cannot run whole; other lines run as they are.
 ``<!-- setup: ganzoo COMMAND -->``
     a command run before a shell block's own, hidden from the reader: a tiny run that the block's
     ``runs/cyclegan/NAME`` stands for. Setups must succeed like the block's commands.
@@ -66,6 +71,7 @@ PAGE_TIMEOUT = 300
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)")
 NOT_RUN = re.compile(r'^not run(?P<patterns>(?:\s*,?\s*"[^"]+")*)\s*:\s*(?P<reason>.*)$', re.DOTALL)
 SETUP = re.compile(r"^setup:\s*(?P<command>.+)$", re.DOTALL)
+DRY_RUN = re.compile(r"^dry run\s*:\s*(?P<reason>.*)$", re.DOTALL)
 FILE_COMMENT = re.compile(r"^#\s*(?P<path>[\w./-]+\.py)\b")
 
 
@@ -81,6 +87,7 @@ class Block:
     not_run: str | None = None  # the reason, when the whole block is not run
     line_markers: tuple[tuple[tuple[str, ...], str], ...] = ()  # (patterns, reason) for some lines
     setup: tuple[str, ...] = ()
+    dry_run: str | None = None  # the reason, when the block's ``ganzoo run`` lines only check their spec
     errors: tuple[str, ...] = ()  # malformed markers
 
     @property
@@ -125,12 +132,12 @@ def parse_blocks(text: str, path: str) -> tuple[list[Block], list[int]]:
         blocks.append(make_block(path, i + 1, match["lang"].lower(), code + "\n", comments))
         i = end + 1
     orphans = [n + 1 for n, line in enumerate(lines)
-               if re.match(r"\s*<!--\s*(not run|setup)\b", line) and n not in attached]
+               if re.match(r"\s*<!--\s*(not run|setup|dry run)\b", line) and n not in attached]
     return blocks, orphans
 
 
 def make_block(path: str, line: int, lang: str, code: str, comments: list[str]) -> Block:
-    not_run, line_markers, setup, errors = None, [], [], []
+    not_run, dry_run, line_markers, setup, errors = None, None, [], [], []
     for comment in comments:
         if match := NOT_RUN.match(comment):
             reason = " ".join(match["reason"].split())
@@ -143,9 +150,13 @@ def make_block(path: str, line: int, lang: str, code: str, comments: list[str]) 
                 not_run = reason
         elif match := SETUP.match(comment):
             setup.append(" ".join(match["command"].split()))
-        elif comment.startswith(("not run", "setup")):
+        elif match := DRY_RUN.match(comment):
+            dry_run = " ".join(match["reason"].split())
+            if not dry_run:
+                errors.append(f"a 'dry run' marker without a reason: <!-- {comment} -->")
+        elif comment.startswith(("not run", "setup", "dry run")):
             errors.append(f"a malformed marker: <!-- {comment} -->")
-    return Block(path, line, lang, code, not_run, tuple(line_markers), tuple(setup), tuple(errors))
+    return Block(path, line, lang, code, not_run, tuple(line_markers), tuple(setup), dry_run, tuple(errors))
 
 
 def collect() -> list[Block]:
@@ -191,6 +202,11 @@ def run_ganzoo(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False)
 
 
+def dry(argv: list[str]) -> list[str]:
+    """A ``ganzoo run`` command that only builds and checks its specification (others unchanged)."""
+    return [*argv, "--dry-run"] if argv[:2] == ["ganzoo", "run"] else argv
+
+
 def check_shell(block: Block, tmp_path: Path) -> None:
     commands = command_lines(block)
     skipped, unused = {}, []
@@ -202,7 +218,8 @@ def check_shell(block: Block, tmp_path: Path) -> None:
     if unused:
         pytest.fail(f"{block.id}: 'not run' patterns that match no command of the block: {unused}", pytrace=False)
     setups = [(f"{block.id} (setup)", shlex.split(command)) for command in block.setup]
-    todo = setups + [(f"{block.path}:{line}", argv) for line, _, argv in commands if line not in skipped]
+    todo = setups + [(f"{block.path}:{line}", dry(argv) if block.dry_run else argv)
+                     for line, _, argv in commands if line not in skipped]
     if not todo:
         pytest.fail(f"{block.id}: every command is marked not run; mark the block <!-- not run: ... -->", pytrace=False)
     for where, argv in todo:
@@ -291,10 +308,12 @@ def check_python(block: Block, tmp_path_factory: pytest.TempPathFactory) -> None
 def test_docs_block(block: Block, tmp_path, tmp_path_factory):
     assert not block.errors, f"{block.id}: {'; '.join(block.errors)}"
     if block.not_run is not None:
-        assert not block.line_markers and not block.setup, f"{block.id}: a block not run has no line markers"
+        assert not block.line_markers and not block.setup and not block.dry_run, \
+            f"{block.id}: a block not run has no other markers"
         pytest.skip(f"{block.id} not run: {block.not_run}")
-    if block.lang not in SHELL and (block.line_markers or block.setup):
-        pytest.fail(f"{block.id}: only shell blocks take setup and per-line 'not run' markers", pytrace=False)
+    if block.lang not in SHELL and (block.line_markers or block.setup or block.dry_run):
+        pytest.fail(f"{block.id}: only shell blocks take setup, dry run and per-line 'not run' markers",
+                    pytrace=False)
     if block.lang in PYTHON:
         check_python(block, tmp_path_factory)
     elif block.lang in SHELL:
@@ -356,6 +375,18 @@ def test_parser_reads_fences_markers_and_commands():
         (17, "ganzoo list generator unet* --json", ["ganzoo", "list", "generator", "unet*", "--json"])]
     assert blocks[3].code == "x = 1\n"
     assert orphans == [20]
+
+
+def test_a_dry_run_block_checks_its_run_commands_without_training(tmp_path):
+    (block,), _ = parse_blocks('<!-- dry run: trains for minutes -->\n```bash\nganzoo run pix2pix --gen resnet9\n'
+                               'ganzoo list gen\n```\n', "page.md")
+    assert block.dry_run == "trains for minutes"
+    assert [dry(argv) for _, _, argv in command_lines(block)] == [
+        ["ganzoo", "run", "pix2pix", "--gen", "resnet9", "--dry-run"], ["ganzoo", "list", "gen"]]
+    check_shell(block, tmp_path)  # seconds: nothing trains
+    (wrong,), _ = parse_blocks('<!-- dry run: x -->\n```bash\nganzoo run pix2pix --gen resnet99\n```\n', "page.md")
+    with pytest.raises(pytest.fail.Exception, match="resnet99"):
+        check_shell(wrong, tmp_path)
 
 
 def test_shell_policy_refuses_unmarked_lines_and_stale_markers(tmp_path):
