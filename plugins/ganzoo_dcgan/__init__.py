@@ -39,7 +39,9 @@ DCGAN = Recipe(
     # 3000 steps 0.95/0.20/0.67; lr 1e-4, D 4e-4, betas (0, 0.9) 0.96/0.05/0.67 (no red); ngf 64 for
     # 2000 steps 0.97/0.15/0.67; BCE with spectral norm, 3000 steps, 0.94/0.04/0.67. Seeds 0 and 3: ndf 32
     # 0.97/0.01/0.33 and 0.96/0.25/0.33; a faster discriminator (lr_d 4e-4, TTUR) 0.97/0.05/0.67 and
-    # 0.96/0.00/0.33.
+    # 0.96/0.00/0.33. The average's decay, seeds 0 and 3: 0.99 0.97/0.21/0.33 and 0.90/0.00/0.33; none
+    # (--ema 0) 0.96/0.20/0.67 and 0.93/0.02/0.67, but seeds 1, 2, 4 then 0.96/0.15/0.33, 0.77/0.00/0.00
+    # and 0.96/0.03/0.33, and 3000 steps without it 0.94/0.14/0.33 and 0.95/0.20/0.33.
     toy={"data": "toy:shapes", "slots": {"loss": "hinge"}, "steps": 1500, "batch_size": 64, "image_size": 32,
          "ema": 0.999, "gen.ngf": 32, "disc.ndf": 16, "disc.norm": "none", "disc.spectral_norm": True,
          "size": 6000},
