@@ -28,9 +28,9 @@ def cyclegan_run(tmp_path_factory):
 
 def test_run_folder_records_who_provides_each_part(cyclegan_run):
     spec = ganzoo.Run.open(cyclegan_run).spec
-    assert spec.recipe_distribution == "ganzoo"
+    assert spec.recipe_distribution == ganzoo.DISTRIBUTION == "torch-ganzoo", "what to pip install, not the package"
     assert {c.plugin for c in spec.components.values()} == {"ganzoo"}
-    assert {c.distribution for c in spec.components.values()} == {"ganzoo"}
+    assert {c.distribution for c in spec.components.values()} == {ganzoo.DISTRIBUTION}
 
 
 def test_run_folder_translates_without_its_recipe_plugin(cyclegan_run, monkeypatch):
@@ -45,7 +45,7 @@ def test_resuming_without_the_recipe_plugin_names_the_distribution(cyclegan_run,
     copy = tmp_path / "run"
     shutil.copytree(cyclegan_run, copy)
     monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "cyclegan")
-    with pytest.raises(GanzooError, match="recipe 'cyclegan', which no installed plugin provides: pip install ganzoo"):
+    with pytest.raises(GanzooError, match="recipe 'cyclegan', which no installed plugin provides: pip install torch-ganzoo$"):
         ganzoo.resume(copy, progress=False)
 
 
