@@ -44,10 +44,16 @@ CUT = Recipe(
     hparam_values={"nce_idt": Value(bool), "flip_equivariance": Value(bool)},
     defaults={"lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "batch_size": 1, "image_size": 256,
               "lr_policy": "linear", "decay_start": 0.5, "epochs": 400, "init_type": "xavier"},
-    # 32x32 toy images, as CycleGAN's toy: one downsampling level (so no down2 tap), ngf/ndf 16.
-    toy={"data": "toy:day2night", "steps": 1000, "batch_size": 4, "image_size": 32, "lr": 1e-3,
+    # 32x32 toy images, as CycleGAN's toy schedule (the same set, steps, batch, rate and widths): one
+    # downsampling level (so no down2 tap), ngf/ndf 16, a projector of 64. Measured (shape accuracy /
+    # background kept, seed 0, one thread): as declared without the average 0.58/0.95, with ema 0.995
+    # 0.59/0.95 (kept); lr 5e-4 0.46/0.98; PatchNCE weight 2 0.29/0.98, 0.5 0.40/0.99; without the input
+    # tap 0.34/0.99; ngf 32 0.33/0.99; 2000 steps 0.57/0.99. The background turns night, the shapes keep
+    # their outlines, but their colours come out mixed (issue 16's note): short of CycleGAN's 0.93 here.
+    toy={"data": "toy:day2night", "steps": 1000, "batch_size": 4, "image_size": 32, "lr": 1e-3, "ema": 0.995,
          "gen.ngf": 16, "gen.n_downsampling": 1, "disc.ndf": 16, "projector.layers": "input,down1,block1,block5",
          "projector.width": 64},
+    toy_targets={"shape_accuracy": 0.9},
 )
 
 FASTCUT = dataclasses.replace(
@@ -57,6 +63,10 @@ FASTCUT = dataclasses.replace(
     aux={"nce": AuxLoss("patchnce", 10.0, requires={"role": "contrastive"})},
     hparams={"nce_idt": False, "flip_equivariance": True},
     defaults={**CUT.defaults, "epochs": 200, "decay_start": 0.75},
+    # The paper's PatchNCE weight of 10 holds the toy's day colours: the background stays light (shape
+    # accuracy 0.44, background kept 0.00; 2000 steps 0.65/0.00). Weight 3 lets the discriminator turn it
+    # to night: 0.63/0.98 (2: 0.59/0.99, 1: 0.46/0.98, all with ema 0.995, seed 0, one thread).
+    toy={**CUT.toy, "nce": 3.0},
 )
 
 
