@@ -11,8 +11,10 @@ from typing import Any, Mapping
 
 from torch import Tensor, nn
 
+from ganzoo.nn.antialias import BlurDownsample
 from ganzoo.nn.layers import (activations_after, check_option, conv_bias, norm_layer, spectrally_normalised,
                               weight_of)
+from ganzoo.recipe import Value
 
 
 def patch_min_size(n_layers: int) -> int:
@@ -37,31 +39,44 @@ class PatchDiscriminator(nn.Module):
             2018, https://arxiv.org/abs/1802.05957), so no layer can sharpen the discriminator's verdict
             beyond a fixed slope; usually with ``norm="none"`` and the hinge loss. The module names stay
             the same (``model.N``), the weight moving behind ``model.N.parametrizations.weight``.
+        antialias: downsample with blur pooling, as CUT's discriminator does (``no_antialias`` off in
+            https://github.com/taesungp/contrastive-unpaired-translation): each stride-2 convolution becomes
+            a stride-1 one followed, after its LeakyReLU, by a blurred 2x downsampling
+            (:class:`~ganzoo.nn.antialias.BlurDownsample`). The output sizes are the same; the module
+            indices are CUT's.
     """
 
     #: One logit channel per patch.
     out_channels = 1
 
     def __init__(self, *, in_channels: int = 3, ndf: int = 64, n_layers: int = 3,
-                 norm: str = "instance", spectral_norm: bool = False) -> None:
+                 norm: str = "instance", spectral_norm: bool = False, antialias: bool = False) -> None:
         super().__init__()
         for name, value in {"in_channels": in_channels, "ndf": ndf, "n_layers": n_layers}.items():
             check_option(name, value)
+        check_option("antialias", antialias, Value(bool))
         self.in_channels = in_channels
-        self.min_size = patch_min_size(n_layers)
+        self.min_size = patch_min_size(n_layers)  # blur pooling after a stride-1 4x4 gives the same sides
         make_norm, bias = norm_layer(norm), conv_bias(norm)
+        step = 1 if antialias else 2
+
+        def down(width: int) -> list[nn.Module]:
+            return [BlurDownsample(width)] if antialias else []
+
         layers: list[nn.Module] = [
-            nn.Conv2d(in_channels, ndf, kernel_size=4, stride=2, padding=1),
+            nn.Conv2d(in_channels, ndf, kernel_size=4, stride=step, padding=1),
             nn.LeakyReLU(0.2, True),
+            *down(ndf),
         ]
         mult = 1
         for n in range(1, n_layers + 1):
             prev, mult = mult, min(2**n, 8)
-            stride = 2 if n < n_layers else 1
+            halves = n < n_layers
             layers += [
-                nn.Conv2d(ndf * prev, ndf * mult, kernel_size=4, stride=stride, padding=1, bias=bias),
+                nn.Conv2d(ndf * prev, ndf * mult, kernel_size=4, stride=step if halves else 1, padding=1, bias=bias),
                 make_norm(ndf * mult),
                 nn.LeakyReLU(0.2, True),
+                *(down(ndf * mult) if halves else []),
             ]
         layers.append(nn.Conv2d(ndf * mult, 1, kernel_size=4, stride=1, padding=1))
         self.model = nn.Sequential(*(spectrally_normalised(layers) if spectral_norm else layers))
@@ -79,15 +94,18 @@ class PatchDiscriminator(nn.Module):
     @classmethod
     def options_from_state_dict(cls, state: Mapping[str, Tensor]) -> dict[str, Any]:
         """The options that rebuild the network a state dict came from: the first and last convolutions
-        bracket ``n_layers`` middle ones, and batch norm shows as weights right after the second."""
+        bracket ``n_layers`` middle ones, batch norm shows as weights right after the second, and blur
+        pooling as its ``filt`` buffers."""
         first = weight_of(state, "model.0.weight", ndim=4)
-        convs = [key for key, value in state.items() if key.startswith("model.") and key.endswith(".weight")
-                 and value.ndim == 4]
+        convs = sorted(int(key.split(".")[1]) for key, value in state.items()
+                       if key.startswith("model.") and key.endswith(".weight") and value.ndim == 4)
+        second = convs[1] if len(convs) > 1 else 0
         return {
             "in_channels": first.shape[1],
             "ndf": first.shape[0],
             "n_layers": len(convs) - 2,
-            "norm": "batch" if "model.3.weight" in state else "instance",
+            "norm": "batch" if f"model.{second + 1}.weight" in state else "instance",
+            "antialias": any(key.endswith(".filt") for key in state),
         }
 
 

@@ -4,7 +4,7 @@ contrastive loss instead of a second generator and a cycle.
 Park, Efros, Zhang, Zhu, "Contrastive Learning for Unpaired Image-to-Image Translation", ECCV 2020
 (https://arxiv.org/abs/2007.15651); reference code github.com/taesungp/contrastive-unpaired-translation.
 The paper's settings: the ResNet generator (9 blocks) with anti-aliased down- and upsampling, the 70x70
-PatchGAN, LSGAN, PatchNCE on the generator's layers 0, 4, 8, 12, 16 (here the taps ``input, down1, down2,
+PatchGAN with anti-aliased downsampling too, LSGAN, PatchNCE on the generator's layers 0, 4, 8, 12, 16 (here the taps ``input, down1, down2,
 block1, block5``) through a two-layer MLP of 256, 256 patches, temperature 0.07, Xavier initialisation, no
 image pool, Adam 2e-4 with betas (0.5, 0.999), batch 1. CUT: lambda_NCE 1 with the identity NCE term, 200
 epochs constant then 200 of linear decay. FastCUT: lambda_NCE 10, no identity term, flip equivariance,
@@ -28,7 +28,8 @@ CUT = Recipe(
     slots={
         "generator": Slot("generator", "resnet9", options={"norm": "instance", "dropout": False, "antialias": True},
                           requires={"input_kind": "image"}),
-        "discriminator": Slot("discriminator", "patchgan", options={"norm": "instance", "n_layers": 3}),
+        "discriminator": Slot("discriminator", "patchgan", options={"norm": "instance", "n_layers": 3,
+                                                                     "antialias": True}),
         "loss": Slot("loss", "lsgan", requires={"role": "adversarial"}),
         "projector": Slot("module", "ganzoo_cut.nce:PatchSampler",
                           options={"layers": "input,down1,down2,block1,block5", "width": 256, "patches": 256},

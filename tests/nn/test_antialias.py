@@ -84,3 +84,22 @@ def test_options_come_back_from_the_state_dict_and_the_registry_builds_it():
     rebuilt.load_state_dict(gen.state_dict())
     with pytest.raises(ganzoo.InvalidOptionError):
         ganzoo.create_generator("resnet9", antialias="yes")
+
+
+def test_the_patchgan_blur_pools_as_cuts_discriminator():
+    from ganzoo.nn.patchgan import PatchDiscriminator
+
+    disc = PatchDiscriminator(ndf=4, antialias=True)
+    kinds = [type(m).__name__ for m in disc.model]
+    # CUT's NLayerDiscriminator with antialiasing: conv(s1), lrelu, Downsample, then per level
+    # conv(s1), norm, lrelu, Downsample; the last level and the logit convolution keep stride 1.
+    assert kinds == ["Conv2d", "LeakyReLU", "BlurDownsample"] + ["Conv2d", "InstanceNorm2d", "LeakyReLU",
+                                                                 "BlurDownsample"] * 2 + \
+        ["Conv2d", "InstanceNorm2d", "LeakyReLU", "Conv2d"]
+    assert all(m.stride == (1, 1) for m in disc.model if isinstance(m, torch.nn.Conv2d))
+    for side in (24, 31, 32, 70):  # the same patch grid as the strided PatchGAN's, so min_size holds
+        x = torch.randn(1, 3, side, side)
+        assert disc(x).shape == PatchDiscriminator(ndf=4)(x).shape
+    assert PatchDiscriminator.options_from_state_dict(disc.state_dict()) == {
+        "in_channels": 3, "ndf": 4, "n_layers": 3, "norm": "instance", "antialias": True}
+    assert ganzoo.get_recipe("cut").slots["discriminator"].options["antialias"] is True
