@@ -64,7 +64,8 @@ def measure_one(recipe: str, sizes: str, *, warmup: int, steps: int) -> dict[str
         grown = _peak_rss_mb() - before
         params = {name: sum(p.numel() for p in net.parameters()) for name, net in trainer.nets.items()}
     return {"recipe": recipe, "sizes": sizes, "image_size": spec.data.image_size, "batch": spec.train.batch_size,
-            "step_ms": statistics.median(times) * 1000, "images_per_s": spec.train.batch_size / statistics.median(times),
+            "step_ms": statistics.median(times) * 1000,
+            "images_per_s": spec.train.batch_size / statistics.median(times),
             "memory_mb": grown, "parameters": params, "steps": steps, "warmup": warmup}
 
 
@@ -105,7 +106,8 @@ def markdown(document: dict[str, Any]) -> str:
         for row in rows:
             params = sum(row["parameters"].values()) / 1e6
             lines.append(f"| {row['recipe']} | {params:.2f} M | {row['step_ms']:.0f} ms | {row['memory_mb']:.0f} MB | "
-                         f"x{row['step_ms'] / first['step_ms']:.2f} | x{row['memory_mb'] / max(first['memory_mb'], 1e-9):.2f} |")
+                         f"x{row['step_ms'] / first['step_ms']:.2f} | "
+                         f"x{row['memory_mb'] / max(first['memory_mb'], 1e-9):.2f} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -134,7 +136,8 @@ def main() -> None:
 
     rows = run(args.recipes.split(","), args.sizes.split(","), threads=args.threads, warmup=args.warmup,
                steps=args.steps)
-    document = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}", "torch": torch.__version__,
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
+    document = {"machine": machine, "torch": torch.__version__,
                 "threads": args.threads, "warmup": args.warmup, "steps": args.steps, "rows": rows,
                 "command": "python benchmarks/recipe_cost.py " + " ".join(sys.argv[1:])}
     if args.json:

@@ -554,6 +554,18 @@ def _entry_points() -> list[importlib.metadata.EntryPoint]:
     return sorted(unique.values(), key=lambda ep: ep.name)
 
 
+def first_party_plugins() -> list[str]:
+    """The entry-point names of the plugins that come with ganzoo itself (its recipes: ``cyclegan``, ...).
+
+    They are found as the entry points of the distribution that installs the ``ganzoo`` package, so a
+    renamed distribution, or a new first-party plugin, needs no change where this is asked (the docs'
+    generator, the plugin authors' isolated registry).
+    """
+    owners = set(importlib.metadata.packages_distributions().get("ganzoo", []))
+    return sorted({ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+                   if ep.dist is not None and ep.dist.name in owners})
+
+
 def _version(distribution: str) -> str:
     try:
         return importlib.metadata.version(distribution)

@@ -273,7 +273,7 @@ def page_results(path: str, tmp_path_factory: pytest.TempPathFactory) -> dict[in
     """Each runnable Python block's line -> its traceback (None when it ran), for the blocks reached."""
     if path not in _page_results:
         blocks = [{"path": b.path, "line": b.line, "code": b.code,
-                   "file": (m["path"] if (m := FILE_COMMENT.match(b.code)) else None)}
+                   "file": file_of(b)}
                   for b in BLOCKS if b.path == path and b.lang in PYTHON and b.not_run is None]
         folder = tmp_path_factory.mktemp("page")
         out = folder / "results.json"
@@ -291,7 +291,20 @@ def page_results(path: str, tmp_path_factory: pytest.TempPathFactory) -> dict[in
     return _page_results[path]
 
 
+def file_of(block: Block) -> str | None:
+    """The file a Python block is (its first line names it), or None for plain code."""
+    match = FILE_COMMENT.match(block.code)
+    return match["path"] if match else None
+
+
 def check_python(block: Block, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A second block naming a file an earlier block of the page wrote would be imported from the
+    # module already loaded: it would pass without running. Such a block is an excerpt; say so.
+    earlier = [b for b in BLOCKS if b.path == block.path and b.line < block.line and b.lang in PYTHON
+               and b.not_run is None and file_of(b) is not None and file_of(b) == file_of(block)]
+    if earlier:
+        pytest.fail(f"{block.id}: {file_of(block)} was written whole by {earlier[0].id}, so this block would "
+                    "not run: mark it <!-- not run: an excerpt of ... -->", pytrace=False)
     results = page_results(block.path, tmp_path_factory)
     if block.line not in results:
         failed = [line for line, error in results.items() if error]

@@ -49,11 +49,12 @@ def test_feature_matching_is_the_weighted_loss_on_features_with_the_real_ones_as
     from ganzoo.losses.feature_matching import FeatureMatchingLoss
     from ganzoo.step import AuxTerm
 
-    disc, fake, real = Probe(), torch.ones(1, 2, requires_grad=True), torch.zeros(1, 2)
+    disc, fake, real = Probe(), torch.ones(1, 2, requires_grad=True), torch.full((1, 2), 0.25)
     loss = step_with({"feature_matching": AuxTerm(FeatureMatchingLoss(), 10.0)}).feature_matching(disc, fake, real)
-    # one scale of two layers (4 / 2 each): 10 * 2 * (|2 - 0| + |4 - 0|)
-    assert loss.item() == pytest.approx(10 * 2 * (2 + 4))
+    # one scale of two layers (4 / 2 each), scale s = 2: 10 * 2 * (|s - s/4| + |2s - s/2|)
+    assert loss.item() == pytest.approx(10 * 2 * (1.5 + 3))
     loss.backward()
+    # d/ds with the real features held fixed: 10 * 2 * (1 + 2); were they not, 10 * 2 * (3/4 + 3/2)
     assert fake.grad is not None and disc.scale.grad.item() == pytest.approx(10 * 2 * (1 + 2)), \
         "the gradient comes through the fakes' features only"
 

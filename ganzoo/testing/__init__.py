@@ -26,7 +26,6 @@ This module imports pytest, so only pytest should import it (``import ganzoo`` n
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ganzoo import plugins
+from ganzoo.plugins import first_party_plugins
 from ganzoo.testing.servers import FakeHub, FileServer
 
 if TYPE_CHECKING:
@@ -78,17 +78,6 @@ def isolate_caches(monkeypatch: pytest.MonkeyPatch, home: Path) -> Path:
         monkeypatch.setattr(constants, "HF_HOME", str(home / "hf"), raising=False)
         monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hf" / "hub"), raising=False)
     return home
-
-
-def first_party_plugins() -> list[str]:
-    """The entry-point names of the plugins that come with ganzoo itself (its recipes: ``cyclegan``, ...).
-
-    They are found as the entry points of the distribution that installs the ``ganzoo`` package, so a
-    renamed distribution needs no change here.
-    """
-    owners = set(importlib.metadata.packages_distributions().get("ganzoo", []))
-    return sorted({ep.name for ep in importlib.metadata.entry_points(group=plugins.ENTRY_POINT_GROUP)
-                   if ep.dist is not None and ep.dist.name in owners})
 
 
 def isolate_plugins(monkeypatch: pytest.MonkeyPatch, *, only: Iterable[str] | None = None,

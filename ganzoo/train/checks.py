@@ -187,7 +187,7 @@ def check_discriminator_needs(recipe: Recipe, components: Mapping[str, Component
     """Refuse a weighted auxiliary loss that reads something the discriminator lacks (feature matching
     reads ``features(x)``), naming the discriminators that have it: a one-line error before training,
     not an AttributeError at step 1. A role of weight 0 is never computed, so it needs nothing."""
-    from ganzoo.nn.contract import METHODS, contract_of, discriminator_needs, offers
+    from ganzoo.nn.contract import METHODS, contract_of, discriminator_needs
     from ganzoo.plugins import registry
 
     for role, term in aux.items():
@@ -202,10 +202,21 @@ def check_discriminator_needs(recipe: Recipe, components: Mapping[str, Component
             for need in needs:
                 if getattr(contract_of(built), need):
                     continue
-                having = [e.shown for e in registry("discriminator") if offers(e.factory, need)]
+                having = [e.shown for e in registry("discriminator") if _offers(e, need)]
                 raise UsageError(f"{role}={term.weight:g}: loss {term.loss} reads the discriminator's "
                                   f"{METHODS[need]}(x), which {spec.name!r} does not have; pick a discriminator "
                                   f"that has it ({', '.join(having)}) or set {role}=0")
+
+
+def _offers(entry: Any, need: str) -> bool:
+    """Whether a registered discriminator's class has ``need``; one that cannot even be imported (a broken
+    plugin) has nothing, and never turns the one-line refusal it is listed in into a traceback."""
+    from ganzoo.nn.contract import offers
+
+    try:
+        return offers(entry.factory, need)
+    except Exception:
+        return False
 
 
 def _build_checked(entry: Any, argument: str | None, spec: ComponentSpec, *, prefix: str,

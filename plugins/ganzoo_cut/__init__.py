@@ -4,11 +4,11 @@ contrastive loss instead of a second generator and a cycle.
 Park, Efros, Zhang, Zhu, "Contrastive Learning for Unpaired Image-to-Image Translation", ECCV 2020
 (https://arxiv.org/abs/2007.15651); reference code github.com/taesungp/contrastive-unpaired-translation.
 The paper's settings: the ResNet generator (9 blocks) with anti-aliased down- and upsampling, the 70x70
-PatchGAN with anti-aliased downsampling too, LSGAN, PatchNCE on the generator's layers 0, 4, 8, 12, 16 (here the taps ``input, down1, down2,
-block1, block5``) through a two-layer MLP of 256, 256 patches, temperature 0.07, Xavier initialisation, no
-image pool, Adam 2e-4 with betas (0.5, 0.999), batch 1. CUT: lambda_NCE 1 with the identity NCE term, 200
-epochs constant then 200 of linear decay. FastCUT: lambda_NCE 10, no identity term, flip equivariance,
-150 epochs then 50 of decay.
+PatchGAN with anti-aliased downsampling too, LSGAN, PatchNCE on the generator's layers 0, 4, 8, 12, 16 (here
+the taps ``input, down1, down2, block1, block5``) through a two-layer MLP of 256, 256 patches, temperature
+0.07, Xavier initialisation, no image pool, Adam 2e-4 with betas (0.5, 0.999), batch 1. CUT: lambda_NCE 1 with
+the identity NCE term, 200 epochs constant then 200 of linear decay. FastCUT: lambda_NCE 10, no identity term,
+flip equivariance, 150 epochs then 50 of decay.
 
 A first-party plugin that uses only ganzoo's public surface, through the same entry-point door as any
 third party; this module imports no torch (the step, the loss and the projector are named by reference).
@@ -20,6 +20,8 @@ import ganzoo
 from ganzoo import AuxLoss, Network, Recipe, Slot, Value
 
 PAPER = "https://arxiv.org/abs/2007.15651"
+#: CUT's nce_layers 0, 4, 8, 12, 16, as the ResNet generator names its taps.
+NCE_LAYERS = "input,down1,down2,block1,block5"
 
 CUT = Recipe(
     name="cut",
@@ -32,7 +34,7 @@ CUT = Recipe(
                                                                      "antialias": True}),
         "loss": Slot("loss", "lsgan", requires={"role": "adversarial"}),
         "projector": Slot("module", "ganzoo_cut.nce:PatchSampler",
-                          options={"layers": "input,down1,down2,block1,block5", "width": 256, "patches": 256},
+                          options={"layers": NCE_LAYERS, "width": 256, "patches": 256},
                           help="the MLP that projects the sampled encoder patches (CUT's netF)"),
     },
     networks=(Network("gen", "generator", "G"), Network("disc", "discriminator", "D"),

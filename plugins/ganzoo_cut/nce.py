@@ -13,13 +13,14 @@ same image" (temperature 0.07) is the loss.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganzoo import GanzooError, InvalidOptionError
+from ganzoo_cut import NCE_LAYERS
 
 
 class PatchNCELoss(nn.Module):
@@ -76,7 +77,7 @@ class PatchSampler(nn.Module):
         source: the network whose ``encode`` gives the features.
     """
 
-    def __init__(self, *, networks: Mapping[str, nn.Module], layers: str | Sequence[str] = "input,down1,down2,block1,block5",
+    def __init__(self, *, networks: Mapping[str, nn.Module], layers: str | Sequence[str] = NCE_LAYERS,
                  width: int = 256, patches: int = 256, source: str = "gen") -> None:
         super().__init__()
         names = tuple(v.strip() for v in (layers.split(",") if isinstance(layers, str) else layers) if v.strip())

@@ -31,5 +31,6 @@ def test_the_committed_page_is_made_from_the_committed_figures(tmp_path):
     page = tmp_path / "page.md"
     subprocess.run([sys.executable, str(SCRIPT), "--report-only", "--json", str(ROOT / "benchmarks" / "results" /
                     "recipe-cost.json"), "--markdown", str(page)], check=True, timeout=60)
-    assert page.read_text() == (ROOT / "docs" / "recipe-cost.md").read_text(), \
-        "run benchmarks/recipe_cost.py --report-only --json benchmarks/results/recipe-cost.json --markdown docs/recipe-cost.md"
+    assert page.read_text() == (ROOT / "docs" / "recipe-cost.md").read_text(), (
+        "benchmarks/recipe_cost.py --report-only --json benchmarks/results/recipe-cost.json "
+        "--markdown docs/recipe-cost.md")

@@ -105,7 +105,7 @@ def test_the_recipes_carry_the_papers_settings():
 def test_one_step_updates_the_generator_and_the_projector(recipe, logged, tmp_path):
     trainer = Trainer(tiny_spec(recipe), tmp_path / "run", progress=False)
     before = {name: [p.detach().clone() for p in trainer.nets[name].parameters()] for name in ("gen", "projector")}
-    batch = {k: v.to(trainer.device) if isinstance(v, torch.Tensor) else v for k, v in next(iter(trainer.loader)).items()}
+    batch = next(trainer.device_batches(0))
     logs = trainer.step.train_step(batch)
     assert set(logs) == logged
     for name, params in before.items():
