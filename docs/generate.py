@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from ganzoo.cli.recipes import format_value
+
 DOCS = Path(__file__).resolve().parent
 HELP_WIDTH = 100
 REGION = re.compile(r"(<!-- BEGIN generated: (?P<key>[\w:-]+) -->\n)(?P<body>.*?)(<!-- END generated -->)", re.S)
@@ -53,10 +55,6 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _value(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def _options(entry: Any) -> str:
     """The entry's keyword options with their defaults, as the factory declares them."""
     shown = []
@@ -64,7 +62,7 @@ def _options(entry: Any) -> str:
         if p.kind not in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
             continue
         default = entry.defaults.get(name, p.default)
-        shown.append(f"`{name}`" if default is inspect.Parameter.empty else f"`{name}={_value(default)}`")
+        shown.append(f"`{name}`" if default is inspect.Parameter.empty else f"`{name}={format_value(default)}`")
     return ", ".join(shown)
 
 
@@ -89,28 +87,29 @@ def recipe_region(name: str) -> str:
            "", "| slot | kind | default | settings the recipe gives it | must have |",
            "| --- | --- | --- | --- | --- |"]
     for role, slot in recipe.slots.items():
-        given = ", ".join(f"`{k}={_value(v)}`" for k, v in slot.options.items())
+        given = ", ".join(f"`{k}={format_value(v)}`" for k, v in slot.options.items())
         needs = ", ".join(f"{k} {v}" for k, v in slot.requires.items())
         out.append(f"| {role} | {slot.kind} | `{slot.default}` | {given} | {needs} |")
     out += ["", "| network | built from slot | optimizer |", "| --- | --- | --- |"]
     out += [f"| `{n.name}` | {n.slot} | {n.group or '-'} |" for n in recipe.networks]
     if recipe.aux:
         out += ["", "| loss role | default | weight |", "| --- | --- | --- |"]
-        out += [f"| {role} | `{a.default}` | {_value(a.weight)} |" for role, a in recipe.aux.items()]
+        out += [f"| {role} | `{a.default}` | {format_value(a.weight)} |" for role, a in recipe.aux.items()]
     settings = {**recipe.defaults, **recipe.hparams}
     out += ["", f"Data modes: {', '.join(recipe.data_modes)}.", "",
             "| setting | paper default | toy schedule |", "| --- | --- | --- |"]
     toy = dict(recipe.toy)
     for key, value in settings.items():
-        out.append(f"| `{key}` | {_value(value)} | {_value(toy.pop(key)) if key in toy else ''} |")
+        out.append(f"| `{key}` | {format_value(value)} | {format_value(toy.pop(key)) if key in toy else ''} |")
     for key, value in toy.items():
-        out.append(f"| `{key}` | | {_value(value)} |")
+        out.append(f"| `{key}` | | {format_value(value)} |")
     if recipe.optimizer_lr:
         out += ["", "Separate learning rates: " + ", ".join(
             f"`{setting}` for the {group} optimizer (default: `lr`)" for group, setting in recipe.optimizer_lr.items())
             + "."]
     if recipe.toy_targets:
-        out += ["", "Toy targets: " + ", ".join(f"{k} >= {_value(v)}" for k, v in recipe.toy_targets.items()) + "."]
+        targets = ", ".join(f"{k} >= {format_value(v)}" for k, v in recipe.toy_targets.items())
+        out += ["", f"Toy targets: {targets}."]
     return "\n".join(out) + "\n"
 
 
