@@ -6,12 +6,13 @@ commands load when the command list is first needed.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
 
 from ganzoo import __version__
-from ganzoo.errors import GanzooError, Interrupted
+from ganzoo.errors import GanzooError, Interrupted, first_line
 
 
 class GanzooGroup(click.Group):
@@ -48,22 +49,58 @@ class GanzooGroup(click.Group):
         try:
             return super().invoke(ctx)
         except Interrupted as exc:
+            label = _process_label()
+            if label:
+                from ganzoo.train.distributed import record_failure
+
+                record_failure(str(exc), exc=exc)
+                if not label.startswith("rank 0:"):
+                    raise _Stopped("") from exc  # rank 0 says where the checkpoint is, once
             raise _Stopped(str(exc)) from exc
         except KeyboardInterrupt as exc:  # Ctrl-C outside training (a download, a conversion)
             raise _Stopped("interrupted; nothing half-written was kept") from exc
         except GanzooError as exc:
-            failure = click.ClickException(str(exc))
+            message = str(exc)
+            label = _process_label()
+            if label:  # a process torchrun started: say which, and leave the line for torchrun's report
+                from ganzoo.train.distributed import REPORTER_ENV, record_failure
+
+                message = label + message
+                record_failure(message, exc=exc)
+                if os.environ.get(REPORTER_ENV):  # ganzoo run --nproc says it, once
+                    raise _Stopped("", exit_code=exc.exit_code) from exc
+            failure = click.ClickException(message)
             failure.exit_code = exc.exit_code
             raise failure from exc
+        except (click.ClickException, click.exceptions.Exit):
+            raise
+        except Exception as exc:  # a bug, or the GPU out of memory: torchrun's report names it in one line
+            label = _process_label()
+            if label:
+                from ganzoo.train.distributed import record_failure
+
+                record_failure(f"{label}{type(exc).__name__}: {first_line(exc)}", exc=exc)
+            raise
+
+
+def _process_label() -> str:
+    """``rank R: `` in one of several processes torchrun started (read from its environment, no torch)."""
+    if "RANK" in os.environ and os.environ.get("WORLD_SIZE", "1") != "1":
+        return f"rank {os.environ['RANK']}: "
+    return ""
 
 
 class _Stopped(click.ClickException):
-    """Ctrl-C: said as what happened (not as an error), with exit status 130 as shells expect."""
+    """Ctrl-C: said as what happened (not as an error), with exit status 130 as shells expect (or a
+    failure some other process reports, said by nothing here)."""
 
-    exit_code = 130
+    def __init__(self, message: str, *, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
-        click.echo(self.format_message(), err=True)
+        if self.format_message():
+            click.echo(self.format_message(), err=True)
 
 
 def _plugins_dir_callback(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:

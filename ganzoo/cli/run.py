@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -39,8 +40,9 @@ class RunGroup(click.Group):
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, file_okay=False),
               help="Continue the run in this folder from its latest checkpoint.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--nproc", type=int, metavar="N", help="Resume on N processes of this machine (torchrun; one GPU each).")
 @click.pass_context
-def run_group(ctx: click.Context, resume_dir: str | None, quiet: bool) -> None:
+def run_group(ctx: click.Context, resume_dir: str | None, quiet: bool, nproc: int | None) -> None:
     """Train a recipe (the commands below come from plugins); `ganzoo run RECIPE --help` lists its options.
 
     With no --data, the recipe trains on its embedded toy set, then prints the toy score of the
@@ -50,7 +52,8 @@ def run_group(ctx: click.Context, resume_dir: str | None, quiet: bool) -> None:
         if not resume_dir:
             click.echo(ctx.get_help())
             return
-        _train(None, Path(resume_dir), quiet=quiet)
+        if not _launched_for(nproc):
+            _train(None, Path(resume_dir), quiet=quiet)
 
 
 def _slot_flag(role: str) -> str:
@@ -112,6 +115,12 @@ def _recipe_command(recipe) -> click.Command:
                      help="torch.compile the networks: default, reduce-overhead (CUDA graphs), max-autotune"),
         click.Option(["--fast"], is_flag=True, default=None,
                      help="the best measured combination for the device (said in a note)"),
+        # Several processes (docs/training.md, "Several GPUs and machines"); torchrun -m ganzoo run ... also works.
+        click.Option(["--nproc"], type=int, metavar="N",
+                     help="train on N processes of this machine, started by torchrun (one GPU each; DDP); "
+                          "--batch-size is per process"),
+        click.Option(["--sync-bn"], is_flag=True, default=None,
+                     help="with several processes: batch norm statistics over all of them (GPUs only)"),
         click.Option(["--resume", "resume_dir"], type=click.Path(exists=True, file_okay=False),
                      help="continue the run in this folder"),
         click.Option(["--dry-run"], is_flag=True, help="print the run's specification and parameter counts"),
@@ -120,7 +129,8 @@ def _recipe_command(recipe) -> click.Command:
 
     def callback(**kwargs: Any) -> None:
         if kwargs["resume_dir"]:
-            _train(None, Path(kwargs["resume_dir"]), quiet=kwargs["quiet"])
+            if not _launched_for(kwargs["nproc"]):
+                _train(None, Path(kwargs["resume_dir"]), quiet=kwargs["quiet"])
             return
         spec = _build(recipe, kwargs)
         if kwargs["dry_run"]:
@@ -128,10 +138,14 @@ def _recipe_command(recipe) -> click.Command:
             for name, count in _parameter_counts(spec).items():
                 click.echo(f"{name}: {count:,} parameters")
             return
+        if _launched_for(kwargs["nproc"]):  # checked here first: a bad option is refused before any process starts
+            return
+        from ganzoo.train import distributed
         from ganzoo.train.run import new_run_dir
 
-        _train(spec, new_run_dir(kwargs["out"], recipe.name, kwargs["name"]), quiet=kwargs["quiet"],
-               overwrite=kwargs["overwrite"])
+        with distributed.session(device=spec.train.device) as here:  # under torchrun: rank 0 names the folder
+            run_dir = here.on_main(lambda: new_run_dir(kwargs["out"], recipe.name, kwargs["name"]))
+            _train(spec, run_dir, quiet=kwargs["quiet"], overwrite=kwargs["overwrite"])
 
     return click.Command(recipe.name, params=params, callback=callback,
                          help=f"{recipe.summary}. Paper: {recipe.paper}")
@@ -157,7 +171,7 @@ def _parse_aux(items: tuple[str, ...]) -> tuple[dict[str, str], dict[str, float]
 SETTING_OPTIONS = ("steps", "epochs", "batch_size", "image_size", "lr", "seed", "device", "ema", "precision",
                    "compile", "eval_every", "eval_metrics", "keep_best")
 #: The flags that switch a setting of the spec on.
-SETTING_FLAGS = ("deterministic", "channels_last", "fast")
+SETTING_FLAGS = ("deterministic", "channels_last", "fast", "sync_bn")
 
 
 def _build(recipe, kwargs: dict[str, Any]):
@@ -199,24 +213,46 @@ def _parameter_counts(spec) -> dict[str, int]:
     return {name: sum(p.numel() for p in net.parameters()) for name, net in nets.items()}
 
 
+def _launched_for(nproc: int | None) -> bool:
+    """With ``--nproc N`` (in the command as typed, not in a process torchrun started): run this very
+    command on N processes through torchrun, and say so (True)."""
+    import sys
+
+    if nproc is None or "RANK" in os.environ:
+        return False
+    from ganzoo.train.distributed import launch
+
+    argv = sys.argv[1:]
+    if "--nproc" not in argv and not any(a.startswith("--nproc=") for a in argv):
+        raise UsageError("--nproc works from the ganzoo command; from Python, start your script with "
+                         "torchrun --nproc_per_node N")
+    launch(nproc, argv)
+    return True
+
+
 def _train(spec, run_dir: Path, *, quiet: bool, overwrite: bool = False) -> None:
     from ganzoo.train.run import fit, load_spec
 
     def announce(trainer) -> None:
         if spec is None and trainer.start_step == 0:
             click.echo(f"{run_dir} has no checkpoint yet: starting it over ({trainer.total_steps} steps)")
-            return
-        if spec is None:
+        elif spec is None:
             click.echo(f"resuming {run_dir} at step {trainer.start_step} of {trainer.total_steps}")
-            return
-        parts = " / ".join(c.name for c in spec.components.values())
-        click.echo(f"training {spec.recipe}: {parts} on {spec.data.source} for {trainer.total_steps} steps "
-                   f"on {trainer.device}")
-        for note in spec.notes:
-            click.echo(f"note: {note}")
+        else:
+            parts = " / ".join(c.name for c in spec.components.values())
+            click.echo(f"training {spec.recipe}: {parts} on {spec.data.source} for {trainer.total_steps} steps "
+                       f"on {trainer.device}")
+            for note in spec.notes:
+                click.echo(f"note: {note}")
+        if trainer.world.distributed:
+            lrs = ", ".join(f"{group} {trainer.spec.optimizers[group].lr:g}" for group in trainer.optimizers)
+            click.echo(f"distributed: {trainer.world.describe()}; batch {trainer.batch_size} per process, "
+                       f"{trainer.total_batch_size} in all; learning rate {lrs} (as given, not scaled)")
 
     run = fit(load_spec(run_dir) if spec is None else spec, run_dir, resume=spec is None, overwrite=overwrite,
               progress=not quiet, announce=announce)
+    if os.environ.get("RANK", "0") != "0":
+        return  # under torchrun, rank 0 says what the run left
     click.echo(f"samples: {run_dir / 'samples'}  (overview: {run_dir / 'index.html'})")
     click.echo(f"checkpoint: {run_dir / 'checkpoints'}")
     _say_evaluation(run_dir)

@@ -18,17 +18,18 @@ from ganzoo.errors import GanzooError
 class Events:
     """The loggers one run switched on, and the door to every plugin's event hooks."""
 
-    def __init__(self, loggers: Iterable[str]) -> None:
+    def __init__(self, loggers: Iterable[str], *, heard: bool = True) -> None:
         from ganzoo.plugins import get_host, registry
 
         self.host = get_host()
         self.entries = [registry("logger").get(name) for name in loggers]
+        self.heard = heard  # False in a distributed run's other processes: rank 0 alone tells the plugins
         self._active = contextlib.ExitStack()
 
     def start(self) -> None:
         """Build the run's loggers and let them hear the run (a logger that cannot start is a one-line
         error before training)."""
-        for entry in self.entries:
+        for entry in self.entries if self.heard else ():
             try:
                 logger = entry.build()
             except GanzooError:
@@ -38,7 +39,8 @@ class Events:
             self._active.enter_context(self.host.temporary_plugin(logger, name=f"logger:{entry.name}"))
 
     def notify(self, hook: str, **kwargs: Any) -> None:
-        self.host.notify(hook, **kwargs)
+        if self.heard:
+            self.host.notify(hook, **kwargs)
 
     def stop(self) -> None:
         """Remove the run's loggers; the run-end event was their cue to close what they opened."""

@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.train.spec import RunSpec, from_json
@@ -154,11 +155,15 @@ def train(recipe: str, *, data: str | None = None, gen: str | None = None, disc:
         progress: show a progress bar.
         **settings: any other setting by name (``lr=1e-3``, ``batch_size=4``, ``seed=1``, ``loggers=["tensorboard"]``).
     """
+    from ganzoo.train import distributed
     from ganzoo.train.config import build_spec
 
     spec = build_spec(recipe, data=data, slots={"gen": gen, "disc": disc, "loss": loss, **(slots or {})},
                       data_mode=data_mode, aux=aux, config=config, sets=sets, steps=steps, epochs=epochs, **settings)
-    return fit(spec, new_run_dir(out, spec.recipe, name), overwrite=overwrite, progress=progress)
+    with distributed.session(device=spec.train.device) as here:
+        # under torchrun rank 0 names (and creates) the folder, and every process trains into it
+        run_dir = here.on_main(lambda: new_run_dir(out, spec.recipe, name))
+        return fit(spec, run_dir, overwrite=overwrite, progress=progress)
 
 
 def resume(run_dir: str | Path, *, progress: bool = True) -> Run:
@@ -174,16 +179,31 @@ def fit(spec: RunSpec, run_dir: Path, *, resume: bool = False, overwrite: bool =
     it: a second process gets a one-line error naming the holder. ``announce`` gets the engine once it
     is set up (and resumed), before the first step: the command line prints what it is about to do from it.
     """
-    from ganzoo.fsutil import ensure_writable_dir, exclusive_lock
+    from ganzoo.train import distributed
     from ganzoo.train.engine import Trainer
 
-    run_dir = ensure_writable_dir(Path(run_dir), what="run folder")
-    with exclusive_lock(run_dir / LOCK_FILE, what=f"the run folder {run_dir}"):
+    with distributed.session(device=spec.train.device) as here, _main_lock(here, Path(run_dir)) as run_dir:
         if not resume:
-            _claim(run_dir, overwrite=overwrite)
+            here.on_main(lambda: _claim(run_dir, overwrite=overwrite))
         trainer = Trainer(spec, run_dir, progress=progress)
         if resume:
             trainer.resume()
-        if announce is not None:
+        if announce is not None and here.is_main:
             announce(trainer)
         return trainer.run_training()
+
+
+@contextlib.contextmanager
+def _main_lock(here: Any, run_dir: Path) -> Iterator[Path]:
+    """The run folder, checked to be writable and locked while the run trains in it, by the process
+    that writes it (rank 0 of a distributed run; the others only read it, to resume)."""
+    from ganzoo.fsutil import ensure_writable_dir, exclusive_lock
+
+    run_dir = here.on_main(lambda: ensure_writable_dir(Path(run_dir), what="run folder"))
+    with contextlib.ExitStack() as held:
+        # rank 0 takes the lock; a refusal (another process trains there) is raised on every process
+        def lock() -> None:
+            held.enter_context(exclusive_lock(run_dir / LOCK_FILE, what=f"the run folder {run_dir}"))
+
+        here.on_main(lock)
+        yield run_dir

@@ -166,6 +166,8 @@ class TrainSpec:
     eval_max_images: int | None = allowed(None, min=2)  # real images per comparison (None: up to 10000)
     eval_samples: int | None = allowed(None, min=2)  # noise-to-image: samples (None: as many as real images)
     keep_best: str | None = None  # fid, kid or a toy score: keep the best model so far as a bundle in RUN/best
+    # Under torchrun (ganzoo/train/distributed.py): batch norm statistics over all processes' batches (GPUs only)
+    sync_bn: bool = False
 
     def __post_init__(self) -> None:
         _check_fields(self)
