@@ -50,22 +50,20 @@ class GanzooGroup(click.Group):
             return super().invoke(ctx)
         except Interrupted as exc:
             label = _process_label()
-            if label:
+            if _under_torchrun():
                 from ganzoo.train.distributed import record_failure
 
                 record_failure(str(exc), exc=exc)
-                if not label.startswith("rank 0:"):
+                if label and not label.startswith("rank 0:"):
                     raise _Stopped("") from exc  # rank 0 says where the checkpoint is, once
             raise _Stopped(str(exc)) from exc
         except KeyboardInterrupt as exc:  # Ctrl-C outside training (a download, a conversion)
             raise _Stopped("interrupted; nothing half-written was kept") from exc
         except GanzooError as exc:
-            message = str(exc)
-            label = _process_label()
-            if label:  # a process torchrun started: say which, and leave the line for torchrun's report
+            message = _process_label() + str(exc)
+            if _under_torchrun():  # a process torchrun started: say which, and leave the line for torchrun's report
                 from ganzoo.train.distributed import REPORTER_ENV, record_failure
 
-                message = label + message
                 record_failure(message, exc=exc)
                 if os.environ.get(REPORTER_ENV):  # ganzoo run --nproc says it, once
                     raise _Stopped("", exit_code=exc.exit_code) from exc
@@ -75,17 +73,21 @@ class GanzooGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit):
             raise
         except Exception as exc:  # a bug, or the GPU out of memory: torchrun's report names it in one line
-            label = _process_label()
-            if label:
+            if _under_torchrun():
                 from ganzoo.train.distributed import record_failure
 
-                record_failure(f"{label}{type(exc).__name__}: {first_line(exc)}", exc=exc)
+                record_failure(f"{_process_label()}{type(exc).__name__}: {first_line(exc)}", exc=exc)
             raise
 
 
+def _under_torchrun() -> bool:
+    """Whether torchrun (or ganzoo run --nproc) started this process (read from its environment, no torch)."""
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
 def _process_label() -> str:
-    """``rank R: `` in one of several processes torchrun started (read from its environment, no torch)."""
-    if "RANK" in os.environ and os.environ.get("WORLD_SIZE", "1") != "1":
+    """``rank R: `` in one of several processes torchrun started, else nothing."""
+    if _under_torchrun() and os.environ["WORLD_SIZE"] != "1":
         return f"rank {os.environ['RANK']}: "
     return ""
 

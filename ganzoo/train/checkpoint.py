@@ -44,23 +44,21 @@ def averaged_file(network: str) -> str:
 
 
 def rng_state() -> dict[str, Any]:
-    """The random streams a run draws from: the CPU's, Python's, and the current GPU's (one process
-    trains on one GPU; a checkpoint then resumes on a machine with fewer GPUs, or on another of them)."""
+    """The random streams a run draws from: the CPU's, Python's, and every visible GPU's."""
     state = {"torch": torch.get_rng_state(), "python": random.getstate()}
     if torch.cuda.is_available():
-        state["cuda_current"] = torch.cuda.get_rng_state()
+        state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
+    """Put the streams of :func:`rng_state` back; on a machine with fewer GPUs than the one that saved
+    them (a checkpoint of 8 processes resumed in one), the GPUs there take the first ones' streams."""
     torch.set_rng_state(state["torch"])
     random.setstate(_as_tuple(state["python"]))
-    if not torch.cuda.is_available():
-        return
-    if "cuda_current" in state:
-        torch.cuda.set_rng_state(state["cuda_current"])
-    elif "cuda" in state and len(state["cuda"]) == torch.cuda.device_count():  # an older checkpoint: all GPUs
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if "cuda" in state and torch.cuda.is_available():
+        for index, cuda_state in enumerate(state["cuda"][:torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(cuda_state, index)
 
 
 def _as_tuple(value: Any) -> Any:

@@ -185,9 +185,9 @@ def session(*, device: str = "auto") -> Iterator[World]:
         raise DistributedError("this PyTorch was built without torch.distributed: train in one process")
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     backend = backend_for(device)
-    if "nccl" in backend:
-        torch.cuda.set_device(local_rank)  # before the group: NCCL binds each process to its own GPU
     try:
+        if "nccl" in backend:
+            torch.cuda.set_device(local_rank)  # before the group: NCCL binds each process to its own GPU
         dist.init_process_group(backend=backend, timeout=timeout())
     except (RuntimeError, ValueError) as exc:
         raise DistributedError(f"cannot join the other processes ({backend}): {first_line(exc)}") from exc

@@ -440,7 +440,8 @@ class Trainer:
         epoch, skip = divmod(start, self.batches_per_epoch)
         while True:
             self.sampler.set_position(epoch, skip * self.batch_size)
-            self.loader_rng.manual_seed(self.spec.train.seed * 7919 + epoch)
+            # the workers' seeds (crops, flips of real data): the epoch's, and each process its own
+            self.loader_rng.manual_seed(self.spec.train.seed * 7919 + epoch + self.world.rank * 1000003)
             for batch in self.loader:
                 yield batch
             epoch, skip = epoch + 1, 0
@@ -536,8 +537,9 @@ class Trainer:
                     path = self.save_checkpoint(step)
                     if main:
                         report.write_index(self.run_dir, spec=self.spec, scores=self.scores, total_steps=self.total_steps)
+                    again = f" --nproc {self.world.size}" if self.world.distributed else ""
                     raise TrainingInterrupted(f"interrupted at step {step}; saved {path}; "
-                                              f"continue with: ganzoo run --resume {self.run_dir}")
+                                              f"continue with: ganzoo run --resume {self.run_dir}{again}")
         self._bar.close()
         self.save_checkpoint(self.total_steps)
         if not main:

@@ -35,8 +35,9 @@ def train(out: Path, options: dict) -> None:
         run_dir = here.on_main(lambda: out / "run")
         trainer = Trainer(spec, run_dir, progress=False)
         trainer.run_training()
+        first = next(trainer._batches(0))  # what the loader gave this process at step 1
         result = {"parameters": parameters(trainer), "world_size": here.size,
-                  "first_batch": trainer.sampler.shard()[:options.get("batch_size", 1)]}
+                  "first_batch": list(first.get("path") or first.get("A_path"))}
         (out / f"rank-{here.rank}.json").write_text(json.dumps(result))
 
 
