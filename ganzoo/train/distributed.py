@@ -31,6 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo.errors import GanzooError, first_line
+from ganzoo.nn.contract import uses_batch_norm
 
 T = TypeVar("T")
 
@@ -222,10 +223,6 @@ class DistributedNetwork(nn.parallel.DistributedDataParallel):
             return super().__getattr__(name)
         except AttributeError:
             return getattr(self.module, name)
-
-
-def uses_batch_norm(net: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
 
 
 def wrap(nets: Mapping[str, nn.Module], *, device: torch.device, sync_bn: bool) -> dict[str, nn.Module]:
