@@ -152,6 +152,20 @@ def test_fast_keeps_fp32_on_a_cpu_without_native_bf16(monkeypatch):
     assert config.fast_choices("cpu")["precision"] == "bf16"
 
 
+def test_bf16_asked_for_on_a_cpu_that_emulates_it_is_warned_about(monkeypatch):
+    from ganzoo.train import config
+
+    def warned(*args):
+        return [n for n in dry_run(*args)[0]["notes"] if "emulated" in n]
+
+    monkeypatch.setattr(config, "_cpu_has_bf16", lambda: False)
+    [note] = warned("--precision", "bf16")
+    assert "slower" in note and "--precision fp32" in note
+    assert not warned() and not warned("--precision", "fp16") and not warned("--fast")
+    monkeypatch.setattr(config, "_cpu_has_bf16", lambda: True)
+    assert not warned("--precision", "bf16")
+
+
 @pytest.mark.parametrize("args, key", [(["--precision", "fp8"], "precision"), (["--compile", "fastest"], "compile"),
                                        (["--set", "channels_last=2"], "channels_last")])
 def test_bad_fast_path_values_are_one_line_usage_errors(args, key):
@@ -218,8 +232,12 @@ def test_the_compiled_step_gives_the_eager_losses_and_does_not_recompile_after_w
 
 @pytest.mark.slow
 def test_bf16_training_reaches_the_fp32_toy_score(tmp_path):
+    from ganzoo.train.config import EMULATED_BF16_SLOWDOWN, _cpu_has_bf16
     from tests.test_toy_runs import toy_run
 
+    if not _cpu_has_bf16():  # the numbers are the same there; the first-step tests above check them
+        pytest.skip(f"this CPU emulates bf16 (about {EMULATED_BF16_SLOWDOWN}x slower than fp32): a toy-length "
+                    "bf16 run would take tens of minutes")
     # A shorter schedule than the toy's, the same for both: what is compared is bf16 against fp32.
     short = ("--device", "cpu", "--steps", "600")
     fp32, _ = toy_run(tmp_path / "fp32", "pix2pix", *short)
