@@ -46,11 +46,20 @@ def translate_command(source: str, images: tuple[str, ...], direction: str, out_
     model = Model.from_pretrained(source, revision=revision, device=device)
     if model.config.get("generator_input") == "noise":
         raise GanzooError(f"{source} generates from noise; use `ganzoo sample {source}`")
+    _precision_note(precision, device)
     translated = model.translate(list(images), direction=direction, keep_size=keep_size, precision=precision)
     for path, image in zip(images, translated):
         dest = out / f"{Path(path).stem}.png"
         atomic_write(dest, _png_bytes(image), sync=False)
         click.echo(str(dest))
+
+
+def _precision_note(precision: str, device: str) -> None:
+    """The training command's warning about bf16 emulated on this CPU, on stderr (stdout lists the files)."""
+    from ganzoo.train.config import emulated_bf16_note
+
+    if note := emulated_bf16_note(precision, device):
+        click.echo(f"note: {note}", err=True)
 
 
 def _png_bytes(image: Image.Image) -> bytes:
@@ -86,6 +95,7 @@ def sample_command(source: str, count: int, seed: int, out_file: str | None, rev
     model = Model.from_pretrained(source, revision=revision, device=device)
     if model.config.get("generator_input") != "noise":
         raise GanzooError(f"{source} translates images; use `ganzoo translate {source} IMAGES...`")
+    _precision_note(precision, device)
     images = model.sample(count, seed=seed, precision=precision)
     side = math.ceil(math.sqrt(count))
     rows = [images[i:i + side] for i in range(0, count, side)]

@@ -420,13 +420,15 @@ def resolve_fast(train: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
 EMULATED_BF16_SLOWDOWN = 18
 
 
-def _emulated_bf16_note(train: TrainSpec) -> list[str]:
+def emulated_bf16_note(precision: str, device: str) -> str | None:
     """A warning when bf16 was asked for on a CPU that has no bf16 arithmetic: oneDNN emulates it there,
-    and a run the user expects to be faster is many times slower (--fast does not pick it there)."""
-    if train.precision != "bf16" or device_type(train.device) != "cpu" or _cpu_has_bf16():
-        return []
-    return [f"precision bf16 on a CPU without bf16 arithmetic (no avx512_bf16 or AMX): emulated, about "
-            f"{EMULATED_BF16_SLOWDOWN}x slower a step than fp32 when measured; --precision fp32 is faster here"]
+    and a run the user expects to be faster is many times slower (--fast does not pick it there). Training
+    and the inference commands (``ganzoo translate``, ``ganzoo sample``) print it."""
+    if precision != "bf16" or device_type(device) != "cpu" or _cpu_has_bf16():
+        return None
+    return (f"precision bf16 on a CPU without bf16 arithmetic (no avx512_bf16 or AMX): emulated, about "
+            f"{EMULATED_BF16_SLOWDOWN}x slower than fp32 when a training step was measured; --precision fp32 "
+            "is faster here")
 
 
 def _channels_last_note(spec: RunSpec) -> str:
@@ -443,7 +445,8 @@ def _finish(draft: _Draft, *, source: str, toy: bool, mode: str) -> RunSpec:
     recipe = draft.recipe
     notes: list[str] = []
     train = TrainSpec(**resolve_fast(draft.train, notes))
-    notes += _emulated_bf16_note(train)
+    if note := emulated_bf16_note(train.precision, train.device):
+        notes.append(note)
     if train.steps is not None:
         train = dataclasses.replace(train, epochs=None)
     elif train.epochs is None:

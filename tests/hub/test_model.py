@@ -196,3 +196,20 @@ def test_sample_checks_its_output_place_before_it_works(runs, tmp_path):
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: cannot write the output folder ")
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("emulated", [True, False])
+def test_sample_in_bf16_on_a_cpu_that_emulates_it_says_so(runs, tmp_path, monkeypatch, emulated):
+    from click.testing import CliRunner
+
+    from ganzoo.cli import cli
+    from ganzoo.train import config
+
+    monkeypatch.setattr(config, "_cpu_has_bf16", lambda: not emulated)
+    grid = tmp_path / "grid.png"
+    result = CliRunner().invoke(cli, ["sample", str(runs / "dcgan"), "-n", "4", "--precision", "bf16",
+                                      "--out", str(grid)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(grid) and grid.is_file()  # stdout still lists only the file
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert len(notes) == emulated and all("emulated" in n and "--precision fp32" in n for n in notes)
