@@ -11,7 +11,9 @@ table to Markdown, each score beside the recipe's toy target::
 
 Cells run side by side as long as their threads fit the CPU's cores (``--cores``), so that no run
 shares a core and its wall time is its own. Results merge into an existing JSON file (a cell is keyed
-by recipe, seed, threads and torch version), so a matrix can be taken in parts.
+by recipe, seed, threads, torch version and CPU), so a matrix can be taken in parts and on several
+machines: the same seed has scored 0.38 on one CPU and 0.26 on another (CUT's toy), so each row of the
+table names the CPU it ran on.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from ganzoo.bench.measure import cpu_model
 
 RECIPES = ("cyclegan", "pix2pix", "dcgan", "cut", "fastcut")
 
@@ -57,8 +60,10 @@ def command(python: str, recipe: str, seed: int, out: Path, name: str) -> list[s
 class Cell:
     """One run of the matrix, started as a process and read back from its scores.json."""
 
-    def __init__(self, *, python: str, torch: str, recipe: str, seed: int, threads: int, out: Path) -> None:
+    def __init__(self, *, python: str, torch: str, recipe: str, seed: int, threads: int, out: Path,
+                 cpu: str) -> None:
         self.python, self.torch, self.recipe, self.seed, self.threads = python, torch, recipe, seed, threads
+        self.cpu = cpu
         self.name = f"{recipe}-seed{seed}-threads{threads}-torch{torch.replace('+', '_')}"
         self.out = out
         self.process: subprocess.Popen[str] | None = None
@@ -66,7 +71,7 @@ class Cell:
 
     @property
     def key(self) -> str:
-        return f"{self.recipe}/seed{self.seed}/threads{self.threads}/torch{self.torch}"
+        return f"{self.recipe}/seed{self.seed}/threads{self.threads}/torch{self.torch}/{self.cpu}"
 
     def start(self) -> None:
         threads = str(self.threads)
@@ -80,7 +85,7 @@ class Cell:
         stdout, stderr = self.process.communicate()
         wall = time.perf_counter() - self.started
         row: dict[str, Any] = {"recipe": self.recipe, "seed": self.seed, "threads": self.threads, "torch": self.torch,
-                               "wall_s": round(wall, 1), "returncode": self.process.returncode}
+                               "cpu": self.cpu, "wall_s": round(wall, 1), "returncode": self.process.returncode}
         summary = self.out / self.recipe / self.name / "scores.json"
         if self.process.returncode == 0 and summary.exists():
             row["scores"] = json.loads(summary.read_text())["scores"]
@@ -120,7 +125,8 @@ def markdown(results: dict[str, Any]) -> str:
              "`--seed S`) still meets its recipe's toy targets: the seed, the number of CPU threads, and the "
              "torch version. The scores are ganzoo.metrics.toy's (docs/data.md says what each means); each "
              "cell's wall time is the whole command, run alone on its cores.", "",
-             f"Measured on: {results['machine']}.", "",
+             "Each row names the CPU it ran on (rows taken before the matrix recorded it say so); the "
+             "seeds' scores can differ between CPUs, not only their times.", "",
              "Run it again: `python benchmarks/toy_matrix.py --python .venv/bin/python --python "
              "OTHER_VENV/bin/python --json benchmarks/results/toy-matrix.json --markdown docs/toy-results.md` "
              "(results merge into the JSON, so a matrix can be taken in parts).", ""]
@@ -129,20 +135,25 @@ def markdown(results: dict[str, Any]) -> str:
         if not mine:
             continue
         wanted = targets.get(recipe, {})
-        shown = list(wanted) or ["psnr"]
-        goal = ", ".join(f"{k} >= {v}" for k, v in wanted.items())
+        shown = sorted(wanted) or ["psnr"]
+        goal = ", ".join(f"{k} >= {v}" for k, v in sorted(wanted.items()))
         lines += [f"### {recipe}" + (f" (targets: {goal})" if goal else ""), "",
-                  "| torch | threads | seeds | " + " | ".join(f"{k} per seed" for k in shown)
-                  + " | targets met | wall time |", "| --- " * (len(shown) + 5) + "|"]
-        for torch_v, threads in sorted({(r["torch"], r["threads"]) for r in mine}):
-            group = sorted((r for r in mine if r["torch"] == torch_v and r["threads"] == threads), key=lambda r: r["seed"])
+                  "| CPU | torch | threads | seeds | " + " | ".join(f"{k} per seed" for k in shown)
+                  + " | targets met | wall time |", "| --- " * (len(shown) + 6) + "|"]
+        for cpu, torch_v, threads in sorted({(_cpu(r), r["torch"], r["threads"]) for r in mine}):
+            group = sorted((r for r in mine if (_cpu(r), r["torch"], r["threads"]) == (cpu, torch_v, threads)),
+                           key=lambda r: r["seed"])
             per_score = [" ".join(_fmt(r.get("scores", {}).get("trained", {}).get(k)) for r in group) for k in shown]
             met = sum(headline_ok(r, wanted) for r in group)
             walls = [r["wall_s"] for r in group]
-            lines.append(f"| {torch_v} | {threads} | {' '.join(str(r['seed']) for r in group)} | "
+            lines.append(f"| {cpu} | {torch_v} | {threads} | {' '.join(str(r['seed']) for r in group)} | "
                          + " | ".join(per_score) + f" | {met}/{len(group)} | {min(walls):.0f}-{max(walls):.0f} s |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _cpu(row: dict[str, Any]) -> str:
+    return row.get("cpu", "not recorded")
 
 
 def _fmt(value: Any) -> str:
@@ -169,11 +180,12 @@ def main(argv: list[str] | None = None) -> int:
 
     pythons = args.python or [sys.executable]
     results: dict[str, Any] = json.loads(args.json.read_text()) if args.json.exists() else {"cells": {}}
-    results["machine"] = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
+    results.pop("machine", None)  # once the last run's machine for every cell; each cell names its own now
     results["targets"] = toy_targets(pythons[0])
+    cpu = f"{cpu_model()}, {os.cpu_count()} cores"
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
-        cells = [Cell(python=py, torch=torch_version(py), recipe=recipe, seed=seed, threads=threads, out=out)
+        cells = [Cell(python=py, torch=torch_version(py), recipe=recipe, seed=seed, threads=threads, out=out, cpu=cpu)
                  for py in pythons for recipe in args.recipes.split(",") for seed in parse_seeds(args.seeds)
                  for threads in (int(t) for t in args.threads.split(","))]
         print(f"{len(cells)} runs, up to {args.cores} threads at a time", flush=True)

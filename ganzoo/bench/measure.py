@@ -106,11 +106,13 @@ def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     if device.type == "cpu":
-        return _cpu_model()
+        return cpu_model()
     return device.type
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), else what platform knows: speed and even the
+    last digits of a float sum can differ between CPUs, so tables name it."""
     import platform
 
     try:

@@ -1,0 +1,47 @@
+"""benchmarks/toy_matrix.py: the toy commands across seeds, threads, torch versions and CPUs (issue 12)."""
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _matrix():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import toy_matrix
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return toy_matrix
+
+
+def _row(seed, accuracy, *, cpu=None, threads=2):
+    row = {"recipe": "cut", "seed": seed, "threads": threads, "torch": "2.14.1", "wall_s": 170.0, "returncode": 0,
+           "scores": {"trained": {"shape_accuracy": accuracy}}}
+    return {**row, "cpu": cpu} if cpu else row
+
+
+def test_cells_of_two_cpus_are_kept_apart_and_each_row_names_its_cpu(tmp_path):
+    matrix = _matrix()
+    amd, intel = "AMD EPYC 9B14, 2 cores", "Intel(R) Xeon(R) Processor, 2 cores"
+    cells = [matrix.Cell(python=sys.executable, torch="2.14.1", recipe="cut", seed=1, threads=2, out=tmp_path, cpu=cpu)
+             for cpu in (amd, intel)]
+    assert cells[0].key != cells[1].key, "the same seed on another CPU is another cell, not an overwrite"
+    results = {"targets": {"cut": {"shape_accuracy": 0.9}},
+               "cells": {"a0": _row(0, 0.594, cpu=amd), "a1": _row(1, 0.382, cpu=amd), "i1": _row(1, 0.262, cpu=intel),
+                         "old": _row(0, 0.95, threads=1)}}
+    table = matrix.markdown(results)
+    lines = [line for line in table.splitlines() if line.startswith("| ")]
+    assert lines[0].startswith("| CPU | torch | threads | seeds | shape_accuracy per seed |")
+    assert f"| {amd} | 2.14.1 | 2 | 0 1 | 0.594 0.382 | 0/2 |" in table
+    assert f"| {intel} | 2.14.1 | 2 | 1 | 0.262 | 0/1 |" in table
+    assert "| not recorded | 2.14.1 | 1 | 0 | 0.950 | 1/1 |" in table, "a cell taken before CPUs were recorded"
+
+
+def test_report_only_rewrites_the_table_from_the_json(tmp_path):
+    matrix = _matrix()
+    results = {"targets": {"cut": {"shape_accuracy": 0.9}}, "cells": {"x": _row(0, 0.5, cpu="Some CPU, 2 cores")}}
+    (tmp_path / "m.json").write_text(json.dumps(results))
+    assert matrix.main(["--report-only", "--json", str(tmp_path / "m.json"), "--markdown", str(tmp_path / "m.md")]) == 0
+    assert "| Some CPU, 2 cores | 2.14.1 | 2 | 0 | 0.500 | 0/1 |" in (tmp_path / "m.md").read_text()
