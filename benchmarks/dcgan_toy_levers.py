@@ -1,10 +1,11 @@
 """Try levers for the DCGAN toy (issue 12) that ganzoo does not offer yet, before building them in.
 
 The DCGAN toy's samples fit the palette but their shapes are blobs, so too few are recognisable to cover
-every kind. Some levers that may help are not options of the library: an R1 penalty (Mescheder et al.
-2018, https://arxiv.org/abs/1801.04406, in StyleGAN2's lazy form), a generator that doubles by
+every kind. Some levers that may help are not options of the library: a generator that doubles by
 nearest-neighbour upsampling and a 3x3 convolution (Odena et al. 2016, "Deconvolution and Checkerboard
 Artifacts"), ProGAN's minibatch standard deviation, a full-resolution first layer in the discriminator.
+R1 (Mescheder et al. 2018, https://arxiv.org/abs/1801.04406, in StyleGAN2's lazy form) was one of them
+and now is (the losses' ``r1_weight`` and ``r1_interval``); ``--r1`` here takes ganzoo's.
 This script trains the toy with ganzoo's own DCGAN networks, toy data (``toy:shapes``, 6000 scenes, with
 flips) and scores, in a plain loop that does what the DCGAN step does (one discriminator update, then
 one generator update, an EMA of the generator with ganzoo's warm-up, samples in eval mode), with those
@@ -31,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganzoo.data.toy import TOY_SETS
+from ganzoo.losses.adversarial import r1_penalty
 from ganzoo.nn.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganzoo.train.report import save_grid
 
@@ -101,13 +103,9 @@ def train(args: argparse.Namespace) -> dict:
         flip = torch.rand(args.batch) < 0.5
         real = torch.where(flip[:, None, None, None], real.flip(-1), real)
         fake = gen(torch.randn(args.batch, 100, 1, 1))
-        penalise = args.r1 > 0 and step % args.r1_every == 0
-        real.requires_grad_(penalise)
-        real_out = disc(real)
-        loss = d_loss(real_out, disc(fake.detach()))
-        if penalise:  # R1: gamma / 2 * E|grad D(real)|^2, times the interval (lazy regularisation)
-            (grad,) = torch.autograd.grad(real_out.sum(), real, create_graph=True)
-            loss = loss + args.r1 / 2 * args.r1_every * grad.pow(2).flatten(1).sum(1).mean()
+        loss = d_loss(disc(real), disc(fake.detach()))
+        if args.r1 > 0 and step % args.r1_every == 0:  # R1 as ganzoo's losses take it (loss.r1_weight), lazily
+            loss = loss + args.r1_every * r1_penalty(disc, real, weight=args.r1)
         opt_d.zero_grad(set_to_none=True)
         loss.backward()
         opt_d.step()

@@ -150,10 +150,17 @@ class Step:
 
     def discriminator_loss(self, disc: nn.Module, real: Tensor, fake: Tensor, *, scale: float = 0.5) -> Tensor:
         """The adversarial loss on real and (detached) fake inputs, times ``scale`` (the reference
-        halves it to slow the discriminator), plus the loss's penalty."""
+        halves it to slow the discriminator), plus the loss's penalty: at every iteration, or with a
+        ``penalty_interval`` of k at every k-th (counted by :attr:`iteration`, which a checkpoint keeps),
+        k times as strong."""
         fake = fake.detach()
         loss = scale * self.adversarial.discriminator_loss(disc(real), disc(fake))
-        return loss + self.adversarial.penalty(disc, real, fake)
+        interval = self.adversarial.penalty_interval
+        if interval == 1:
+            return loss + self.adversarial.penalty(disc, real, fake)
+        if self.iteration % interval:
+            return loss
+        return loss + interval * self.adversarial.penalty(disc, real, fake)
 
     def weighted(self, role: str, output: Any, target: Any, *, scale: float = 1.0) -> Tensor:
         """The loss filling ``role`` times its weight (and ``scale``); zero when the weight is 0."""

@@ -69,3 +69,28 @@ def test_feature_matching_off_costs_no_pass_through_the_discriminator(aux):
     Probe.calls = 0
     loss = step_with(aux).feature_matching(Probe(), torch.ones(1, 2), torch.zeros(1, 2))
     assert loss.item() == 0 and Probe.calls == 0
+
+
+def test_a_lazy_penalty_is_taken_every_kth_iteration_k_times_as_strong():
+    """r1_interval=4 (StyleGAN2's lazy regularisation): R1 at iterations 0, 4, 8, ... times 4, the plain
+    loss between; the iteration count is the step's, which a checkpoint keeps."""
+    from ganzoo.losses.adversarial import HingeLoss
+    from ganzoo.step import Step
+
+    torch.manual_seed(0)
+    disc = torch.nn.Linear(8, 1)
+    real, fake = torch.randn(4, 8), torch.randn(4, 8)
+
+    def loss_at(iteration, adversarial):
+        step = Step(nets={}, adversarial=adversarial, aux={}, optimizers={}, hparams={}, device=torch.device("cpu"),
+                    inference={})
+        step.iteration = iteration
+        return step.discriminator_loss(disc, real, fake, scale=1.0).item()
+
+    plain = loss_at(0, HingeLoss())
+    every = loss_at(0, HingeLoss(r1_weight=1.0))
+    r1 = every - plain
+    assert r1 == pytest.approx(0.5 * disc.weight.pow(2).sum().item(), rel=1e-5)
+    lazy = HingeLoss(r1_weight=1.0, r1_interval=4)
+    assert [loss_at(i, lazy) for i in range(9)] == pytest.approx(
+        [plain + 4 * r1 if i % 4 == 0 else plain for i in range(9)], rel=1e-5)

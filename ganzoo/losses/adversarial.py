@@ -15,6 +15,11 @@ discriminator weighs each scale like a single-scale one; subclasses implement th
 Class attributes tell a recipe what the loss needs: ``role`` (``"adversarial"``, the slot it fills),
 ``critic_steps`` (discriminator updates per generator update) and ``allows_batch_norm`` (a per-sample
 gradient penalty is wrong with batch statistics; :func:`ganzoo.nn.contract.uses_batch_norm` finds them).
+
+The label losses and the hinge loss take R1 (``r1_weight``, Mescheder et al. 2018,
+https://arxiv.org/abs/1801.04406): a penalty on the discriminator's gradient at real samples, the
+regulariser StyleGAN2 pairs with the logistic (BCE) loss; ``r1_interval`` takes it lazily, every that
+many iterations and that many times as strong (StyleGAN2 takes it every 16th).
 """
 
 from __future__ import annotations
@@ -46,7 +51,12 @@ class AdversarialLoss(nn.Module):
     #: Discriminator (critic) updates per generator update that the loss was designed for.
     critic_steps: ClassVar[int] = 1
     #: Whether the discriminator may use batch normalisation with this loss.
-    allows_batch_norm: ClassVar[bool] = True
+    allows_batch_norm: bool = True
+    #: R1's weight (gamma); 0 leaves it out. Set by the losses that offer it (:meth:`_set_r1`).
+    r1_weight: float = 0.0
+    #: The penalty is taken every this many iterations and multiplied by it (lazy regularisation: the same
+    #: strength for a fraction of the cost); :meth:`ganzoo.step.Step.discriminator_loss` reads it.
+    penalty_interval: int = 1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # A subclass's own versions of these run in float32 too (ganzoo.precision): reductions and
@@ -78,12 +88,35 @@ class AdversarialLoss(nn.Module):
 
     @full_precision
     def penalty(self, critic: Callable[[Tensor], Any], real: Tensor, fake: Tensor) -> Tensor:
-        """A regulariser added to the discriminator loss; zero unless the loss defines one."""
+        """A regulariser added to the discriminator loss: R1 where ``r1_weight`` is set, else zero
+        unless the loss defines its own."""
+        if self.r1_weight:
+            return r1_penalty(critic, real, weight=self.r1_weight)
         return real.new_zeros(())
+
+    def _set_r1(self, r1_weight: float, r1_interval: int) -> None:
+        """Check and keep the R1 options of a loss that offers them."""
+        self.r1_weight = check_option("r1_weight", r1_weight, Value(float, min=0))
+        self.penalty_interval = check_option("r1_interval", r1_interval, Value(int, min=1))
+        if self.r1_weight:
+            self.allows_batch_norm = False  # a per-sample gradient: batch statistics would couple the samples
 
     def forward(self, prediction: Logits, target_is_real: bool) -> Tensor:
         """The reference code's ``criterionGAN(pred, target_is_real)`` form, for ported training code."""
         raise NotImplementedError(f"{type(self).__name__} has no single-target form")
+
+
+def r1_penalty(critic: Callable[[Tensor], Any], real: Tensor, *, weight: float) -> Tensor:
+    """``weight / 2 * E[|grad_x D(x)|^2]`` at the real samples ``x`` (R1).
+
+    The input gradient of the sum of the critic's outputs (every patch of a patch map, every scale of a
+    multi-scale critic), squared and summed per sample, averaged over the batch, as StyleGAN2's
+    ``r1_penalty``; kept in the graph so the discriminator's update minimises it.
+    """
+    points = real.detach().requires_grad_(True)
+    scores = _sum(s.sum() for s in as_logit_list(critic(points)))
+    (grad,) = torch.autograd.grad(scores, points, create_graph=True)
+    return 0.5 * weight * grad.pow(2).flatten(1).sum(1).mean()
 
 
 def _sum(losses: Any) -> Tensor:
@@ -101,8 +134,10 @@ class _LabelLoss(AdversarialLoss):
     #: What a label may be (a finite number; BCE's are probabilities).
     label_value: ClassVar[Value] = Value(float)
 
-    def __init__(self, *, real_label: float = 1.0, fake_label: float = 0.0) -> None:
+    def __init__(self, *, real_label: float = 1.0, fake_label: float = 0.0, r1_weight: float = 0.0,
+                 r1_interval: int = 1) -> None:
         super().__init__()
+        self._set_r1(r1_weight, r1_interval)
         real_label = check_option("real_label", real_label, self.label_value)
         fake_label = check_option("fake_label", fake_label, self.label_value)
         self.register_buffer("real_label", torch.tensor(real_label), persistent=False)
@@ -129,6 +164,8 @@ class BCELoss(_LabelLoss):
     Args:
         real_label: target for real samples (below 1 for one-sided label smoothing).
         fake_label: target for fake samples.
+        r1_weight: R1's weight on the discriminator's gradient at real samples (gamma; 0: none).
+        r1_interval: take R1 every this many iterations, that many times as strong.
     """
 
     label_value: ClassVar[Value] = Value(float, min=0, max=1)
@@ -143,6 +180,8 @@ class LSGANLoss(_LabelLoss):
     Args:
         real_label: target for real samples.
         fake_label: target for fake samples.
+        r1_weight: R1's weight on the discriminator's gradient at real samples (gamma; 0: none).
+        r1_interval: take R1 every this many iterations, that many times as strong.
     """
 
     def criterion(self, prediction: Tensor, target: Tensor) -> Tensor:
@@ -161,7 +200,7 @@ class WGANGPLoss(AdversarialLoss):
     """
 
     critic_steps: ClassVar[int] = 5
-    allows_batch_norm: ClassVar[bool] = False
+    allows_batch_norm: bool = False
 
     def __init__(self, *, gp_weight: float = 10.0, constant: float = 1.0, interpolation: str = "mixed") -> None:
         super().__init__()
@@ -201,7 +240,16 @@ class WGANGPLoss(AdversarialLoss):
 
 class HingeLoss(AdversarialLoss):
     """Hinge loss (Geometric GAN, SAGAN, BigGAN): a margin of 1 for the discriminator, the negative
-    score for the generator."""
+    score for the generator.
+
+    Args:
+        r1_weight: R1's weight on the discriminator's gradient at real samples (gamma; 0: none).
+        r1_interval: take R1 every this many iterations, that many times as strong.
+    """
+
+    def __init__(self, *, r1_weight: float = 0.0, r1_interval: int = 1) -> None:
+        super().__init__()
+        self._set_r1(r1_weight, r1_interval)
 
     def scale_discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()

@@ -47,8 +47,9 @@ DCGAN = Recipe(
     # nearest-neighbour upsampling and a 3x3 convolution (no checkerboard: fewer specks, 1153 and 809 in
     # 400 samples against 1760) 0.96/0.16/0.33 and 0.97/0.17/0.67. Of 400 samples' shapes most that
     # fail are near misses (outline IoU 0.6-0.8, the squares' corners rounded) or smeared (box aspect).
-    # Levers ganzoo has no option for yet (R1, resize-convolutions, minibatch deviation, a wider critic),
-    # tried with benchmarks/dcgan_toy_levers.py: docs/recipes/dcgan.md has the table.
+    # Levers ganzoo had no option for (R1, now the losses' r1_weight and r1_interval; resize-convolutions,
+    # minibatch deviation, a wider critic), tried with benchmarks/dcgan_toy_levers.py: docs/recipes/dcgan.md
+    # has the table.
     toy={"data": "toy:shapes", "slots": {"loss": "hinge"}, "steps": 1500, "batch_size": 64, "image_size": 32,
          "ema": 0.999, "gen.ngf": 32, "disc.ndf": 16, "disc.norm": "none", "disc.spectral_norm": True,
          "size": 6000},

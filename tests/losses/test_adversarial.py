@@ -192,3 +192,38 @@ def test_gradient_penalty_of_a_patch_map_is_the_references():
     critic = lambda x: (x @ (w / w.norm()))[:, None, None, None].expand(-1, 1, 3, 3)  # noqa: E731
     loss = ganzoo.create_loss("wgan-gp")
     assert loss.penalty(critic, torch.randn(4, 8), torch.randn(4, 8)).item() == pytest.approx(640.0, rel=1e-5)
+
+
+@pytest.mark.parametrize("loss_class", [BCELoss, LSGANLoss, HingeLoss])
+def test_r1_of_a_linear_critic_is_half_gamma_times_its_squared_slope(loss_class):
+    """R1 is gamma / 2 * E|grad_x D(x)|^2 at the real samples: a linear critic of slope 3 has 4.5 gamma."""
+    real, fake = torch.randn(4, 8), torch.randn(4, 8)
+    assert loss_class(r1_weight=10.0).penalty(linear_critic(3.0), real, fake).item() == pytest.approx(45.0, rel=1e-5)
+    assert loss_class().penalty(linear_critic(3.0), real, fake).item() == 0, "no R1 unless asked"
+
+
+def test_r1_is_taken_at_the_real_samples_only_and_trains_the_critic():
+    critic = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Tanh(), torch.nn.Conv2d(4, 1, 3))
+    real, fake = torch.randn(2, 3, 8, 8), torch.randn(2, 3, 8, 8, requires_grad=True)
+    penalty = BCELoss(r1_weight=1.0).penalty(critic, real, fake)
+    assert penalty.item() > 0
+    penalty.backward()
+    assert critic[0].weight.grad is not None and critic[0].weight.grad.abs().sum() > 0
+    assert fake.grad is None, "R1 never looks at the fakes"
+    # a patch map and a list of scales: the gradient of the summed outputs, as WGAN-GP's penalty takes it
+    two_scales = BCELoss(r1_weight=2.0).penalty(lambda x: [critic(x), critic(x)], real, fake)
+    assert two_scales.item() == pytest.approx(2 * 2 ** 2 * penalty.item(), rel=1e-5)  # weight 2, slope doubled
+
+
+@pytest.mark.parametrize("options", [{"r1_weight": -1.0}, {"r1_interval": 0}, {"r1_weight": "much"}])
+def test_r1_options_are_checked(options):
+    from ganzoo.errors import InvalidOptionError
+
+    with pytest.raises(InvalidOptionError, match=next(iter(options))):
+        HingeLoss(**options)
+
+
+def test_r1_asks_for_a_critic_without_batch_norm():
+    """Batch statistics tie a sample's score to the others', which a per-sample gradient must not see."""
+    assert BCELoss().allows_batch_norm and not BCELoss(r1_weight=1.0).allows_batch_norm
+    assert not WGANGPLoss().allows_batch_norm
