@@ -1,11 +1,12 @@
-"""Try levers for the DCGAN toy (issue 12) that ganzoo does not offer yet, before building them in.
+"""Try levers for the DCGAN toy (issue 12), some not options of ganzoo yet, before building them in.
 
 The DCGAN toy's samples fit the palette but their shapes are blobs, so too few are recognisable to cover
-every kind. Some levers that may help are not options of the library: a generator that doubles by
+every kind. Some levers that may help were not options of the library: ProGAN's minibatch standard
+deviation and a full-resolution first layer in the discriminator still are not; R1 (Mescheder et al.
+2018, https://arxiv.org/abs/1801.04406, in StyleGAN2's lazy form) and a generator that doubles by
 nearest-neighbour upsampling and a 3x3 convolution (Odena et al. 2016, "Deconvolution and Checkerboard
-Artifacts"), ProGAN's minibatch standard deviation, a full-resolution first layer in the discriminator.
-R1 (Mescheder et al. 2018, https://arxiv.org/abs/1801.04406, in StyleGAN2's lazy form) was one of them
-and now is (the losses' ``r1_weight`` and ``r1_interval``); ``--r1`` here takes ganzoo's.
+Artifacts") now are (the losses' ``r1_weight`` and ``r1_interval``, the DCGAN generator's ``upsample``),
+and ``--r1`` and ``--upsample`` here take ganzoo's.
 This script trains the toy with ganzoo's own DCGAN networks, toy data (``toy:shapes``, 6000 scenes, with
 flips) and scores, in a plain loop that does what the DCGAN step does (one discriminator update, then
 one generator update, an EMA of the generator with ganzoo's warm-up, samples in eval mode), with those
@@ -33,7 +34,7 @@ from torch import Tensor, nn
 
 from ganzoo.data.toy import TOY_SETS
 from ganzoo.losses.adversarial import r1_penalty
-from ganzoo.nn.dcgan import DCGANDiscriminator, DCGANGenerator
+from ganzoo.nn.dcgan import UPSAMPLING, DCGANDiscriminator, DCGANGenerator
 from ganzoo.train.report import save_grid
 
 
@@ -53,21 +54,8 @@ class MinibatchStd(nn.Module):
         return torch.cat([x, y.view(-1, 1, 1, 1).repeat(g, 1, h, w)], 1)
 
 
-def resize_convolutions(gen: DCGANGenerator, mode: str) -> None:
-    """Replace each stride-2 transposed convolution by upsampling and a 3x3 convolution."""
-    layers = list(gen.main)
-    for i, layer in enumerate(layers):
-        if isinstance(layer, nn.ConvTranspose2d) and layer.stride[0] == 2:
-            layers[i] = nn.Sequential(nn.Upsample(scale_factor=2, mode=mode),
-                                      nn.Conv2d(layer.in_channels, layer.out_channels, 3, padding=1,
-                                                bias=layer.bias is not None))
-    gen.main = nn.Sequential(*layers)
-
-
 def build(args: argparse.Namespace) -> tuple[nn.Module, nn.Module]:
-    gen = DCGANGenerator(nz=100, ngf=args.ngf, image_size=32, norm="batch")
-    if args.upsample != "transposed":
-        resize_convolutions(gen, args.upsample)
+    gen = DCGANGenerator(nz=100, ngf=args.ngf, image_size=32, norm="batch", upsample=args.upsample)
     disc = DCGANDiscriminator(ndf=args.ndf, image_size=32, norm="none", spectral_norm=args.spectral_norm)
     layers = list(disc.main)
     if args.full_res:
@@ -143,7 +131,7 @@ def main() -> None:
     p.add_argument("--lr-d", type=float, default=None)
     p.add_argument("--betas", type=float, nargs=2, default=(0.5, 0.999))
     p.add_argument("--ema", type=float, default=0.999)
-    p.add_argument("--upsample", choices=("transposed", "nearest", "bilinear"), default="transposed")
+    p.add_argument("--upsample", choices=UPSAMPLING, default="transposed")
     p.add_argument("--mbstd", action="store_true", help="minibatch standard deviation before the logit")
     p.add_argument("--full-res", type=int, default=0, help="channels of a 3x3 stride-1 first layer (0: none)")
     p.add_argument("--seed", type=int, default=0)

@@ -12,8 +12,11 @@ from torch import Tensor, nn
 
 from ganzoo.errors import InvalidOptionError
 from ganzoo.nn.layers import activations_after, check_option, conv_bias, norm_layer, spectrally_normalised
+from ganzoo.recipe import Value
 
 IMAGE_SIZES: tuple[int, ...] = (32, 64, 128)
+#: How the generator doubles the side: the paper's transposed convolution, or resizing and a convolution.
+UPSAMPLING: tuple[str, ...] = ("transposed", "nearest", "bilinear")
 
 
 def _levels(image_size: int) -> int:
@@ -32,15 +35,21 @@ class DCGANGenerator(nn.Module):
         out_channels: channels of the generated image.
         image_size: 32, 64 (the paper's) or 128.
         norm: ``batch`` (the paper's), ``instance`` or ``none``.
+        upsample: how each level doubles the side: ``transposed`` (the paper's 4x4 stride-2 transposed
+            convolution) or ``nearest``/``bilinear`` resizing and a 3x3 convolution (Odena et al. 2016,
+            https://distill.pub/2016/deconv-checkerboard/: no checkerboard pattern, which a transposed
+            convolution whose kernel the stride does not divide evenly paints; the weights then have
+            other shapes, so a ``transposed`` checkpoint does not load into it).
     """
 
     input_kind = "noise"
 
     def __init__(self, *, nz: int = 100, ngf: int = 64, out_channels: int = 3, image_size: int = 64,
-                 norm: str = "batch") -> None:
+                 norm: str = "batch", upsample: str = "transposed") -> None:
         super().__init__()
         for name, value in {"nz": nz, "ngf": ngf, "out_channels": out_channels}.items():
             check_option(name, value)
+        check_option("upsample", upsample, Value(str, choices=UPSAMPLING))
         self.nz, self.out_channels, self.image_size = nz, out_channels, image_size
         levels = _levels(image_size)
         make_norm, bias = norm_layer(norm), conv_bias(norm)
@@ -52,13 +61,12 @@ class DCGANGenerator(nn.Module):
         ]
         for _ in range(levels - 1):
             layers += [
-                nn.ConvTranspose2d(width, width // 2, kernel_size=4, stride=2, padding=1, bias=bias),
+                _doubling(width, width // 2, upsample=upsample, bias=bias),
                 make_norm(width // 2),
                 nn.ReLU(True),
             ]
             width //= 2
-        layers += [nn.ConvTranspose2d(width, out_channels, kernel_size=4, stride=2, padding=1, bias=False),
-                   nn.Tanh()]
+        layers += [_doubling(width, out_channels, upsample=upsample, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
     def noise(self, n: int, *, generator: torch.Generator | None = None,
@@ -70,6 +78,14 @@ class DCGANGenerator(nn.Module):
         if z.dim() == 2:
             z = z[:, :, None, None]
         return self.main(z)
+
+
+def _doubling(in_channels: int, out_channels: int, *, upsample: str, bias: bool) -> nn.Module:
+    """One of the generator's levels: twice the side, ``out_channels`` channels."""
+    if upsample == "transposed":
+        return nn.ConvTranspose2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=bias)
+    resize = nn.Upsample(scale_factor=2, mode=upsample, **({"align_corners": False} if upsample == "bilinear" else {}))
+    return nn.Sequential(resize, nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=bias))
 
 
 class DCGANDiscriminator(nn.Module):

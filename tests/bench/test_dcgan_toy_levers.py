@@ -1,4 +1,4 @@
-"""benchmarks/dcgan_toy_levers.py: the DCGAN toy's loop with levers ganzoo does not offer yet (issue 12)."""
+"""benchmarks/dcgan_toy_levers.py: the DCGAN toy's loop with levers, some not options of ganzoo yet (issue 12)."""
 
 import json
 import subprocess

@@ -146,6 +146,27 @@ def test_dcgan_sizes(size):
     assert disc(fake).shape == (2, 1)
 
 
+@pytest.mark.parametrize("upsample", ["nearest", "bilinear"])
+def test_dcgan_generator_can_double_by_resizing_and_a_convolution(upsample):
+    """Resize-convolutions (no checkerboard): every stride-2 transposed convolution becomes resizing and a
+    3x3 convolution; only the projection of the noise to 4x4 stays transposed."""
+    gen = ganzoo.create_generator("dcgan", nz=16, ngf=8, image_size=64, upsample=upsample)
+    assert [m.stride for m in gen.modules() if isinstance(m, torch.nn.ConvTranspose2d)] == [(1, 1)]
+    assert [m.mode for m in gen.modules() if isinstance(m, torch.nn.Upsample)] == [upsample] * 4
+    assert [m.kernel_size for m in gen.modules() if isinstance(m, torch.nn.Conv2d)] == [(3, 3)] * 4
+    assert gen(torch.randn(2, 16)).shape == (2, 3, 64, 64)
+
+
+def test_dcgan_generator_is_the_papers_by_default():
+    """``transposed`` keeps the paper's layers, so checkpoints written before the option still load."""
+    gen = ganzoo.create_generator("dcgan", nz=16, ngf=8, image_size=32)
+    shapes = {k: tuple(v.shape) for k, v in gen.state_dict().items() if k.endswith("weight") and v.dim() == 4}
+    assert shapes == {"main.0.weight": (16, 32, 4, 4), "main.3.weight": (32, 16, 4, 4),
+                      "main.6.weight": (16, 8, 4, 4), "main.9.weight": (8, 3, 4, 4)}
+    with pytest.raises(InvalidOptionError, match="upsample"):
+        ganzoo.create_generator("dcgan", upsample="cubic")
+
+
 def test_dcgan_rejects_other_sizes():
     with pytest.raises(InvalidOptionError, match="32, 64, 128"):
         ganzoo.create_generator("dcgan", image_size=48)
