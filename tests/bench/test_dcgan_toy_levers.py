@@ -8,16 +8,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from tests.bench.scripts import benchmark_script
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _levers():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import dcgan_toy_levers
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    return dcgan_toy_levers
+    return benchmark_script("dcgan_toy_levers")
 
 
 def test_each_lever_changes_the_networks_it_names():

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.bench.scripts import benchmark_script
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -23,11 +25,7 @@ def test_the_overhead_is_timed_for_the_plain_and_the_wrapped_step(tmp_path):
 
 
 def test_the_scaling_estimate_sends_each_updated_gradient_once_per_step(tmp_path):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import ddp_scaling
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    ddp_scaling = benchmark_script("ddp_scaling")
     document = json.loads((ROOT / "benchmarks" / "results" / "ddp-scaling.json").read_text())
     for row in document["cases"]:
         parameters = sum(row["parameters_by_group"].values())

@@ -2,18 +2,12 @@
 
 import json
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.scripts import benchmark_script
 
 
 def _matrix():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import toy_matrix
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    return toy_matrix
+    return benchmark_script("toy_matrix")
 
 
 def _row(seed, accuracy, *, cpu=None, threads=2):
