@@ -52,6 +52,8 @@ class AdversarialLoss(nn.Module):
     critic_steps: ClassVar[int] = 1
     #: Whether the discriminator may use batch normalisation with this loss.
     allows_batch_norm: bool = True
+    #: What keeps batch norm out, for the error that refuses it (a per-sample gradient penalty).
+    penalty_name: str = "gradient penalty"
     #: R1's weight (gamma); 0 leaves it out. Set by the losses that offer it (:meth:`_set_r1`).
     r1_weight: float = 0.0
     #: The penalty is taken every this many iterations and multiplied by it (lazy regularisation: the same
@@ -100,6 +102,7 @@ class AdversarialLoss(nn.Module):
         self.penalty_interval = check_option("r1_interval", r1_interval, Value(int, min=1))
         if self.r1_weight:
             self.allows_batch_norm = False  # a per-sample gradient: batch statistics would couple the samples
+            self.penalty_name = f"R1 penalty (r1_weight={self.r1_weight:g})"
 
     def forward(self, prediction: Logits, target_is_real: bool) -> Tensor:
         """The reference code's ``criterionGAN(pred, target_is_real)`` form, for ported training code."""

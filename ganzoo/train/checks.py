@@ -150,6 +150,7 @@ def _check_losses(recipe: Recipe, draft: Any, components: dict[str, ComponentSpe
                               user=draft.user_options[role], what=f"loss {components[role].name}")
         if getattr(loss, "allows_batch_norm", True):
             continue
+        penalty = getattr(loss, "penalty_name", "gradient penalty")
         for disc_role, (disc_entry, fixed) in entries.items():
             if recipe.slots[disc_role].kind != "discriminator" or fixed:
                 continue
@@ -160,11 +161,12 @@ def _check_losses(recipe: Recipe, draft: Any, components: dict[str, ComponentSpe
                 continue
             user_norm = draft.user_options[disc_role].get("norm")
             if user_norm is not None or "norm" not in disc_entry.option_names():
-                raise UsageError(f"{entry.name} needs a critic without batch norm (its gradient penalty is per "
+                raise UsageError(f"{entry.name} needs a critic without batch norm (its {penalty} is per "
                                   f"sample), but discriminator {spec.name!r} has batch norm"
                                   + ("; use disc.norm=instance or disc.norm=none" if user_norm else ""))
             components[disc_role] = dataclasses.replace(spec, options={**spec.options, "norm": "none"})
-            notes.append(f"discriminator norm set to 'none': {entry.name} needs a critic without batch norm")
+            notes.append(f"discriminator norm set to 'none': {entry.name} needs a critic without batch norm "
+                         f"(its {penalty} is per sample)")
 
 
 def resolve_aux(recipe: Recipe, role: str, name: str, options: Mapping[str, Any]) -> str:

@@ -76,6 +76,15 @@ def test_wgan_gp_gets_a_critic_without_batch_norm_and_critic_steps():
         build_spec("pix2pix", slots={"loss": "wgan-gp"}, sets={"disc.norm": "batch"})
 
 
+def test_r1_gets_a_critic_without_batch_norm_and_the_refusal_names_r1():
+    spec = build_spec("dcgan", data="x", sets={"loss.r1_weight": 1.0})  # the paper's schedule: batch norm
+    assert spec.components["discriminator"].options["norm"] == "none"
+    assert any("R1 penalty (r1_weight=1)" in note for note in spec.notes)
+    with pytest.raises(GanzooError, match=r"bce needs a critic without batch norm \(its R1 penalty \(r1_weight=1\)"):
+        build_spec("dcgan", data="x", sets={"loss.r1_weight": 1.0, "disc.norm": "batch"})
+    assert build_spec("dcgan", data="x", sets={"loss.r1_weight": 0.0}).components["discriminator"].options["norm"] == "batch"
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"data_mode": "single"}, "cannot train on data mode 'single'; it takes: unpaired, paired"),
     ({"slots": {"gen": "resnet9"}, "image_size": 31}, "divisible by 2"),
