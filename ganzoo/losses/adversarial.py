@@ -12,14 +12,18 @@ discriminator). The loss of a list is the SUM of the per-scale losses, as pix2pi
 discriminator weighs each scale like a single-scale one; subclasses implement the loss of one map
 (:meth:`~AdversarialLoss.scale_discriminator_loss`, :meth:`~AdversarialLoss.scale_generator_loss`).
 
-Class attributes tell a recipe what the loss needs: ``role`` (``"adversarial"``, the slot it fills),
-``critic_steps`` (discriminator updates per generator update) and ``allows_batch_norm`` (a per-sample
-gradient penalty is wrong with batch statistics; :func:`ganzoo.nn.contract.uses_batch_norm` finds them).
+Attributes tell a recipe what the loss needs: ``role`` (``"adversarial"``, the slot it fills),
+``critic_steps`` (discriminator updates per generator update), ``allows_batch_norm`` (a per-sample
+gradient penalty is wrong with batch statistics; :func:`ganzoo.nn.contract.uses_batch_norm` finds them)
+and ``input_gradient_penalty`` (the penalty differentiates the critic twice, which torch.compile cannot).
+The last two are set per instance where an option decides them (``r1_weight``, ``gp_weight``).
 
 The label losses and the hinge loss take R1 (``r1_weight``, Mescheder et al. 2018,
 https://arxiv.org/abs/1801.04406): a penalty on the discriminator's gradient at real samples, the
 regulariser StyleGAN2 pairs with the logistic (BCE) loss; ``r1_interval`` takes it lazily, every that
-many iterations and that many times as strong (StyleGAN2 takes it every 16th).
+many iterations and that many times as strong, added to that iteration's discriminator loss (StyleGAN2
+takes it every 16th, in an optimizer step of its own with Adam's rate and betas adjusted by k/(k+1);
+this simpler form does not adjust them).
 """
 
 from __future__ import annotations
@@ -54,10 +58,15 @@ class AdversarialLoss(nn.Module):
     allows_batch_norm: bool = True
     #: What keeps batch norm out, for the error that refuses it (a per-sample gradient penalty).
     penalty_name: str = "gradient penalty"
+    #: Whether :meth:`penalty` differentiates the critic's input gradient, a second backward through the
+    #: critic: torch.compile cannot do that, so ``--compile`` leaves such a critic eager
+    #: (:func:`ganzoo.train.fast.networks_to_compile`).
+    input_gradient_penalty: bool = False
     #: R1's weight (gamma); 0 leaves it out. Set by the losses that offer it (:meth:`_set_r1`).
     r1_weight: float = 0.0
-    #: The penalty is taken every this many iterations and multiplied by it (lazy regularisation: the same
-    #: strength for a fraction of the cost); :meth:`ganzoo.step.Step.discriminator_loss` reads it.
+    #: The penalty is taken every this many iterations and multiplied by it (lazy regularisation: about the
+    #: same strength for a fraction of the cost); :meth:`ganzoo.step.Step.discriminator_loss` applies it,
+    #: so calling :meth:`penalty` directly takes it every time.
     penalty_interval: int = 1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -103,6 +112,7 @@ class AdversarialLoss(nn.Module):
         if self.r1_weight:
             self.allows_batch_norm = False  # a per-sample gradient: batch statistics would couple the samples
             self.penalty_name = f"R1 penalty (r1_weight={self.r1_weight:g})"
+            self.input_gradient_penalty = True
 
     def forward(self, prediction: Logits, target_is_real: bool) -> Tensor:
         """The reference code's ``criterionGAN(pred, target_is_real)`` form, for ported training code."""
@@ -114,7 +124,9 @@ def r1_penalty(critic: Callable[[Tensor], Any], real: Tensor, *, weight: float) 
 
     The input gradient of the sum of the critic's outputs (every patch of a patch map, every scale of a
     multi-scale critic), squared and summed per sample, averaged over the batch, as StyleGAN2's
-    ``r1_penalty``; kept in the graph so the discriminator's update minimises it.
+    ``r1_penalty``; kept in the graph so the discriminator's update minimises it. StyleGAN2's critic has
+    one logit a sample: on a patch map the sum weighs the penalty up with the number of patches, so a
+    ``weight`` tuned for one logit is too strong there.
     """
     points = real.detach().requires_grad_(True)
     scores = _sum(s.sum() for s in as_logit_list(critic(points)))
@@ -212,6 +224,7 @@ class WGANGPLoss(AdversarialLoss):
         if interpolation not in ("mixed", "real", "fake"):
             raise InvalidOptionError(f"unknown interpolation {interpolation!r}; valid: mixed, real, fake")
         self.gp_weight, self.constant, self.interpolation = gp_weight, constant, interpolation
+        self.input_gradient_penalty = gp_weight > 0
 
     def scale_discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         return fake.mean() - real.mean()

@@ -439,6 +439,17 @@ def _channels_last_note(spec: RunSpec) -> str:
     return channels_last_note(build_networks(spec, device="meta", init=False))
 
 
+def _compile_note(spec: RunSpec) -> str | None:
+    """Which networks ``--compile`` leaves eager (a critic the loss's gradient penalty differentiates twice)."""
+    from ganzoo.api import create_loss
+    from ganzoo.train.fast import compile_note
+
+    if "loss" not in spec.components:
+        return None
+    loss = create_loss(spec.components["loss"].name, **spec.components["loss"].options)
+    return compile_note({name: net.role for name, net in spec.networks.items()}, loss)
+
+
 def _finish(draft: _Draft, *, source: str, toy: bool, mode: str) -> RunSpec:
     from ganzoo.train import checks
 
@@ -479,6 +490,8 @@ def _finish(draft: _Draft, *, source: str, toy: bool, mode: str) -> RunSpec:
     )
     if train.channels_last:
         spec = dataclasses.replace(spec, notes=(*spec.notes, _channels_last_note(spec)))
+    if train.compile is not None and (note := _compile_note(spec)):
+        spec = dataclasses.replace(spec, notes=(*spec.notes, note))
     return spec
 
 

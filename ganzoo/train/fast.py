@@ -49,11 +49,30 @@ def batch_to(batch: Mapping[str, Any], device: torch.device, *, channels_last: b
     return moved
 
 
-def compile_networks(nets: Mapping[str, nn.Module], *, mode: str) -> None:
-    """``nn.Module.compile`` each network in place: its ``state_dict`` keys stay those of the eager
-    network (``torch.compile(net)`` would wrap it and prefix every key with ``_orig_mod.``)."""
-    for net in nets.values():
-        net.compile(mode=mode)
+def networks_to_compile(roles: Mapping[str, str], adversarial: Any) -> list[str]:
+    """The networks ``--compile`` compiles (``roles``: each network's slot kind): every one, except the
+    discriminators when the adversarial loss's penalty differentiates their input gradient (WGAN-GP, R1).
+    torch.compile's AOT autograd has no double backward ("torch.compile with aot_autograd does not
+    currently support double backward"), so a compiled critic would fail at the first penalty."""
+    twice = bool(getattr(adversarial, "input_gradient_penalty", False))
+    return [name for name, role in roles.items() if not (twice and role == "discriminator")]
+
+
+def compile_note(roles: Mapping[str, str], adversarial: Any) -> str | None:
+    """Which networks stay eager under ``--compile`` and why, for the run's notes (None: all compiled)."""
+    chosen = networks_to_compile(roles, adversarial)
+    left = [name for name in roles if name not in chosen]
+    if not left:
+        return None
+    return (f"compile for {', '.join(chosen) or 'no network'}; not for {', '.join(left)} (the loss's "
+            f"{adversarial.penalty_name} differentiates it twice, which torch.compile cannot)")
+
+
+def compile_networks(nets: Mapping[str, nn.Module], names: list[str], *, mode: str) -> None:
+    """``nn.Module.compile`` the named networks in place: their ``state_dict`` keys stay those of the eager
+    networks (``torch.compile(net)`` would wrap each and prefix every key with ``_orig_mod.``)."""
+    for name in names:
+        nets[name].compile(mode=mode)
 
 
 def compilations() -> int:

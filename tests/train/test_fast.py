@@ -230,6 +230,37 @@ def test_the_compiled_step_gives_the_eager_losses_and_does_not_recompile_after_w
     assert fast.compilations() == before, "recompiled after the warm-up"
 
 
+@pytest.mark.parametrize("loss, sets, eager", [
+    ("wgan-gp", {}, ["disc"]),
+    ("bce", {"loss.r1_weight": 1.0}, ["disc"]),
+    ("bce", {}, []),
+    ("wgan-gp", {"loss.gp_weight": 0.0}, []),
+])
+def test_compile_leaves_eager_a_critic_that_the_penalty_differentiates_twice(loss, sets, eager):
+    # torch.compile's AOT autograd has no double backward: a compiled critic would fail at the first penalty.
+    from ganzoo.api import create_loss
+
+    spec = tiny_spec("dcgan", loss=loss, sets={**sets, "compile": "default"})
+    roles = {name: net.role for name, net in spec.networks.items()}
+    adversarial = create_loss(spec.components["loss"].name, **spec.components["loss"].options)
+    assert [n for n in roles if n not in fast.networks_to_compile(roles, adversarial)] == eager
+    notes = [n for n in spec.notes if n.startswith("compile for")]
+    assert notes == ([f"compile for gen; not for disc (the loss's {adversarial.penalty_name} differentiates it "
+                      "twice, which torch.compile cannot)"] if eager else [])
+    assert not [n for n in tiny_spec("dcgan", loss=loss, sets=sets).notes if n.startswith("compile for")]
+
+
+@pytest.mark.slow
+def test_a_compiled_run_with_a_gradient_penalty_trains(tmp_path):
+    trainer = Trainer(tiny_spec("dcgan", loss="wgan-gp", steps=2, sets={**CPU, "compile": "default"}), tmp_path,
+                      progress=False)
+    batches = trainer.device_batches(0)
+    for _ in range(2):
+        logs = trainer.iteration(next(batches))
+    assert all(math.isfinite(float(v)) for v in logs.values())
+    assert trainer.nets["gen"]._compiled_call_impl is not None and trainer.nets["disc"]._compiled_call_impl is None
+
+
 @pytest.mark.slow
 def test_bf16_training_reaches_the_fp32_toy_score(tmp_path):
     from ganzoo.train.config import EMULATED_BF16_SLOWDOWN, _cpu_has_bf16
