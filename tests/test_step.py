@@ -72,8 +72,8 @@ def test_feature_matching_off_costs_no_pass_through_the_discriminator(aux):
 
 
 def test_a_lazy_penalty_is_taken_every_kth_iteration_k_times_as_strong():
-    """r1_interval=4 (StyleGAN2's lazy regularisation): R1 at iterations 0, 4, 8, ... times 4, the plain
-    loss between; the iteration count is the step's, which a checkpoint keeps."""
+    """r1_interval=4 (lazy regularisation, as StyleGAN2's): R1 at iterations 0, 4, 8, ... times 4, the plain
+    loss between; the iteration count is the step's (tests/train/test_engine.py resumes a lazy run)."""
     from ganzoo.losses.adversarial import HingeLoss
     from ganzoo.step import Step
 

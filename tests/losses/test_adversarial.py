@@ -209,7 +209,9 @@ def test_r1_is_taken_at_the_real_samples_only_and_trains_the_critic():
     assert penalty.item() > 0
     penalty.backward()
     assert critic[0].weight.grad is not None and critic[0].weight.grad.abs().sum() > 0
-    assert fake.grad is None, "R1 never looks at the fakes"
+    same_reals = BCELoss(r1_weight=1.0).penalty(critic, real, torch.randn_like(fake))
+    assert same_reals.item() == pytest.approx(penalty.item(), rel=1e-6), "R1 never looks at the fakes"
+    assert BCELoss(r1_weight=1.0).penalty(critic, fake.detach(), real).item() != pytest.approx(penalty.item())
     # a patch map and a list of scales: the gradient of the summed outputs, as WGAN-GP's penalty takes it
     two_scales = BCELoss(r1_weight=2.0).penalty(lambda x: [critic(x), critic(x)], real, fake)
     assert two_scales.item() == pytest.approx(2 * 2 ** 2 * penalty.item(), rel=1e-5)  # weight 2, slope doubled

@@ -150,10 +150,14 @@ def final_weights(run):
     return {f.name: load_file(str(f)) for f in sorted(latest.glob("*.safetensors"))}
 
 
-@pytest.mark.parametrize("recipe", ["cyclegan", "dcgan"])
-def test_resume_after_ctrl_c_matches_uninterrupted_run(recipe, tmp_path, monkeypatch):
-    spec = tiny_spec(recipe, steps=4, sets={"deterministic": True, "pool_size": 3} if recipe == "cyclegan"
-                     else {"deterministic": True})
+@pytest.mark.parametrize("recipe, sets", [
+    ("cyclegan", {"pool_size": 3}),
+    ("dcgan", {}),
+    # R1 every 3rd iteration: the resumed run must take it at iteration 3, not count from 0 again
+    ("dcgan", {"loss.r1_weight": 1.0, "loss.r1_interval": 3}),
+])
+def test_resume_after_ctrl_c_matches_uninterrupted_run(recipe, sets, tmp_path, monkeypatch):
+    spec = tiny_spec(recipe, steps=4, sets={"deterministic": True, **sets})
     Trainer(spec, tmp_path / "a", progress=False).run_training()
 
     with ctrl_c_after(2, monkeypatch), pytest.raises(TrainingInterrupted, match="interrupted at step 2.*--resume"):
