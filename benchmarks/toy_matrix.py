@@ -12,8 +12,9 @@ table to Markdown, each score beside the recipe's toy target::
 Cells run side by side as long as their threads fit the CPU's cores (``--cores``), so that no run
 shares a core and its wall time is its own. Results merge into an existing JSON file (a cell is keyed
 by recipe, seed, threads, torch version and CPU), so a matrix can be taken in parts and on several
-machines: the same seed has scored 0.38 on one CPU and 0.26 on another (CUT's toy), so each row of the
-table names the CPU it ran on.
+machines: CUT's toy, seed 1 at two threads, scored 0.55 in one CI run and 0.26 in another, on an Intel
+Xeon, so each row of the table names the CPU it ran on. Cells taken before CPUs were recorded keep their
+own rows ("not recorded"): a rerun adds a row beside them rather than replacing them.
 """
 
 from __future__ import annotations
