@@ -447,7 +447,7 @@ def _compile_note(spec: RunSpec) -> str | None:
     if "loss" not in spec.components:
         return None
     loss = create_loss(spec.components["loss"].name, **spec.components["loss"].options)
-    return compile_note({name: net.role for name, net in spec.networks.items()}, loss)
+    return compile_note(spec.networks, loss)
 
 
 def _finish(draft: _Draft, *, source: str, toy: bool, mode: str) -> RunSpec:

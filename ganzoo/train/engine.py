@@ -194,8 +194,8 @@ class Trainer:
                                              inference=spec.inference)
         self.step.precision = self.precision
         if train.compile is not None:
-            roles = {name: net.role for name, net in spec.networks.items()}
-            fast.compile_networks(self.nets, fast.networks_to_compile(roles, self.adversarial), mode=train.compile)
+            fast.compile_networks(self.nets, fast.networks_to_compile(spec.networks, self.adversarial),
+                                  mode=train.compile)
         # Image sides the networks take (4 for ResNets, 2**num_downs for U-Nets): the data rounds to it.
         self.size_multiple = max(getattr(n, "size_multiple", 1) for n in self.nets.values())
         self.dataset = build.build_dataset(spec, size_multiple=self.size_multiple)

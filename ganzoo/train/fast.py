@@ -8,12 +8,15 @@ and a plain run read each other's checkpoints.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import torch
 from torch import Tensor, nn
 
 from ganzoo.nn.contract import uses_instance_norm
+
+if TYPE_CHECKING:
+    from ganzoo.train.spec import NetworkSpec
 
 
 def channels_last_networks(nets: Mapping[str, nn.Module]) -> list[str]:
@@ -49,19 +52,20 @@ def batch_to(batch: Mapping[str, Any], device: torch.device, *, channels_last: b
     return moved
 
 
-def networks_to_compile(roles: Mapping[str, str], adversarial: Any) -> list[str]:
-    """The networks ``--compile`` compiles (``roles``: each network's slot kind): every one, except the
-    discriminators when the adversarial loss's penalty differentiates their input gradient (WGAN-GP, R1).
+def networks_to_compile(networks: Mapping[str, NetworkSpec], adversarial: Any) -> list[str]:
+    """The networks ``--compile`` compiles (``networks``: a run spec's, each with the ``role`` of its slot):
+    every one, except the discriminators when the adversarial loss's penalty differentiates their input
+    gradient (WGAN-GP, R1).
     torch.compile's AOT autograd has no double backward ("torch.compile with aot_autograd does not
     currently support double backward"), so a compiled critic would fail at the first penalty."""
     twice = bool(getattr(adversarial, "input_gradient_penalty", False))
-    return [name for name, role in roles.items() if not (twice and role == "discriminator")]
+    return [name for name, net in networks.items() if not (twice and net.role == "discriminator")]
 
 
-def compile_note(roles: Mapping[str, str], adversarial: Any) -> str | None:
+def compile_note(networks: Mapping[str, NetworkSpec], adversarial: Any) -> str | None:
     """Which networks stay eager under ``--compile`` and why, for the run's notes (None: all compiled)."""
-    chosen = networks_to_compile(roles, adversarial)
-    left = [name for name in roles if name not in chosen]
+    chosen = networks_to_compile(networks, adversarial)
+    left = [name for name in networks if name not in chosen]
     if not left:
         return None
     return (f"compile for {', '.join(chosen) or 'no network'}; not for {', '.join(left)} (the loss's "

@@ -241,9 +241,8 @@ def test_compile_leaves_eager_a_critic_that_the_penalty_differentiates_twice(los
     from ganzoo.api import create_loss
 
     spec = tiny_spec("dcgan", loss=loss, sets={**sets, "compile": "default"})
-    roles = {name: net.role for name, net in spec.networks.items()}
     adversarial = create_loss(spec.components["loss"].name, **spec.components["loss"].options)
-    assert [n for n in roles if n not in fast.networks_to_compile(roles, adversarial)] == eager
+    assert [n for n in spec.networks if n not in fast.networks_to_compile(spec.networks, adversarial)] == eager
     notes = [n for n in spec.notes if n.startswith("compile for")]
     assert notes == ([f"compile for gen; not for disc (the loss's {adversarial.penalty_name} differentiates it "
                       "twice, which torch.compile cannot)"] if eager else [])
