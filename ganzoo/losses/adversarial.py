@@ -109,6 +109,10 @@ class AdversarialLoss(nn.Module):
         """Check and keep the R1 options of a loss that offers them."""
         self.r1_weight = check_option("r1_weight", r1_weight, Value(float, min=0))
         self.penalty_interval = check_option("r1_interval", r1_interval, Value(int, min=1))
+        if self.penalty_interval > 1 and not self.r1_weight:
+            # an interval with nothing to space out is a forgotten weight, not a choice
+            raise InvalidOptionError(f"r1_interval={self.penalty_interval}: R1 is off (r1_weight 0), so there is "
+                                     "nothing to space out; set r1_weight too, or leave r1_interval at 1")
         if self.r1_weight:
             self.allows_batch_norm = False  # a per-sample gradient: batch statistics would couple the samples
             self.penalty_name = f"R1 penalty (r1_weight={self.r1_weight:g})"

@@ -217,7 +217,8 @@ def test_r1_is_taken_at_the_real_samples_only_and_trains_the_critic():
     assert two_scales.item() == pytest.approx(2 * 2 ** 2 * penalty.item(), rel=1e-5)  # weight 2, slope doubled
 
 
-@pytest.mark.parametrize("options", [{"r1_weight": -1.0}, {"r1_interval": 0}, {"r1_weight": "much"}])
+@pytest.mark.parametrize("options", [{"r1_weight": -1.0}, {"r1_interval": 0}, {"r1_weight": "much"},
+                                     {"r1_interval": 4}])  # the last: an interval without a weight
 def test_r1_options_are_checked(options):
     from ganzoo.errors import InvalidOptionError
 
