@@ -135,18 +135,12 @@ def sample_scores(images: Tensor, *, palette: np.ndarray, min_shape: float = 0.0
     The palette's index 0 is the background and index ``1 + k`` the colour of shape kind ``SHAPES[k]``.
     """
     classes = classify(images, palette, cutoff=class_cutoff(palette))
-    n, height, width = classes.shape
     shape_pixels = classes > 0
     share = shape_pixels.float().flatten(1).mean(1)
-    components = connected_components(classes)
-    min_area = max(4, round(0.02 * height * width))  # the smallest real shape covers about 3% of a scene
     recognised_pixels, kinds = 0, [0] * len(SHAPES)
-    for mask, colour in components:
-        area = int(mask.sum())
-        if area < min_area:
-            continue  # a speck: its pixels count as unrecognised
-        if classify_outline(mask) == colour - 1:
-            recognised_pixels += area
+    for mask, colour, verdict in judged_components(classes):
+        if verdict == "recognised":  # specks and the rest: their pixels count as unrecognised
+            recognised_pixels += int(mask.sum())
             kinds[colour - 1] += 1
     found = sum(kinds)
     fair = found / len(SHAPES)
@@ -156,6 +150,43 @@ def sample_scores(images: Tensor, *, palette: np.ndarray, min_shape: float = 0.0
         "coverage": (sum(k >= 0.25 * fair for k in kinds) / len(SHAPES)) if found else 0.0,
         "shape_presence": ((share >= min_shape) & (share <= max_shape)).float().mean().item(),
     }
+
+
+#: What :func:`judged_components` says of a shape-coloured region, in the order it checks.
+VERDICTS = ("speck", "recognised", "another kind", "stretched", "no outline")
+
+
+def judged_components(classes: Tensor) -> list[tuple[Tensor, int, str]]:
+    """Each shape-coloured region of (N, H, W) class maps with its class and a verdict from :data:`VERDICTS`:
+    ``speck`` (under 2% of the scene: the smallest real shape covers about 3%), ``recognised`` (its outline
+    is the kind its colour stands for), ``another kind`` (the outline of another kind fits best),
+    ``stretched`` (its box is longer one way than any toy shape's) or ``no outline`` (no kind's outline fits).
+    :func:`sample_scores` counts the recognised ones; :func:`outline_census` counts them all, to say why
+    the others fail."""
+    _, height, width = classes.shape
+    min_area = max(4, round(0.02 * height * width))
+    judged = []
+    for mask, colour in connected_components(classes):
+        if int(mask.sum()) < min_area:
+            verdict = "speck"
+        elif (kind := classify_outline(mask)) == colour - 1:
+            verdict = "recognised"
+        elif kind >= 0:
+            verdict = "another kind"
+        else:  # refused: by the box's aspect alone, or by every outline
+            verdict = "stretched" if classify_outline(mask, max_aspect=float("inf")) >= 0 else "no outline"
+        judged.append((mask, colour, verdict))
+    return judged
+
+
+def outline_census(images: Tensor, *, palette: np.ndarray) -> dict[str, dict[str, int]]:
+    """How many shape-coloured regions of generated ``shapes`` scenes get each verdict of :data:`VERDICTS`,
+    per shape kind (the kind their colour stands for): where :func:`sample_scores`' recognisable shapes
+    and kinds covered are lost. Diagnostic only; ``benchmarks/toy_outlines.py`` prints it for a run."""
+    census = {kind: dict.fromkeys(VERDICTS, 0) for kind in SHAPES}
+    for _, colour, verdict in judged_components(classify(images, palette, cutoff=class_cutoff(palette))):
+        census[SHAPES[colour - 1]][verdict] += 1
+    return census
 
 
 def connected_components(classes: Tensor) -> list[tuple[Tensor, int]]:

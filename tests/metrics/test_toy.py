@@ -7,8 +7,9 @@ import torch
 
 from ganzoo.data import toy_set
 from ganzoo.data.toy import DAY, NIGHT, render, scene_labels
-from ganzoo.metrics.toy import (NO_CLASS, SCORES, class_cutoff, classify, classify_outline, connected_components,
-                                outline_templates, sample_scores, translation_scores)
+from ganzoo.metrics.toy import (NO_CLASS, SCORES, SHAPES, VERDICTS, class_cutoff, classify, classify_outline,
+                                connected_components, outline_census, outline_templates, sample_scores,
+                                translation_scores)
 
 
 def scenes(n, size=32, seed=0):
@@ -122,6 +123,26 @@ def test_an_elongated_blob_is_no_shape():
     cross = torch.zeros(15, 15, dtype=torch.bool)
     cross[5:10, :] = cross[:, 5:10] = True
     assert classify_outline(cross) == -1, "a cross fills its box no better than a blob"
+
+
+def test_the_outline_census_says_why_each_region_fails():
+    """Real scenes: every shape recognised, counted under the kind it is. Then one region of each failure,
+    all in the square's green: a circle (another kind), a bar (stretched), a thin plus (no outline) and a
+    3x3 dot (a speck)."""
+    labs = scenes(50)
+    census = outline_census(paint(DAY, labs), palette=DAY)
+    for k, kind in enumerate(SHAPES):
+        shapes = sum(len(connected_components(torch.from_numpy(np.where(lab == k + 1, 1, 0))[None])) for lab in labs)
+        assert census[kind] == {**dict.fromkeys(VERDICTS, 0), "recognised": shapes}
+    failures = np.zeros((4, 32, 32), np.int64)
+    yy, xx = np.mgrid[0:32, 0:32] + 0.5
+    failures[0][(xx - 16) ** 2 + (yy - 16) ** 2 <= 36] = 2  # a green circle
+    failures[1][10:14, 4:28] = 2  # a bar, 6 times as long as it is wide
+    failures[2][15:17, 8:24] = failures[2][8:24, 15:17] = 2  # a plus of 2-pixel arms
+    failures[3][5:8, 5:8] = 2
+    census = outline_census(paint(DAY, failures), palette=DAY)
+    assert census["square"] == {"speck": 1, "recognised": 0, "another kind": 1, "stretched": 1, "no outline": 1}
+    assert census["circle"] == census["triangle"] == dict.fromkeys(VERDICTS, 0)
 
 
 def test_every_score_says_what_it_means():
