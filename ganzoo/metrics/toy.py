@@ -160,7 +160,8 @@ def judged_components(classes: Tensor) -> list[tuple[Tensor, int, str]]:
     """Each shape-coloured region of (N, H, W) class maps with its class and a verdict from :data:`VERDICTS`:
     ``speck`` (under 2% of the scene: the smallest real shape covers about 3%), ``recognised`` (its outline
     is the kind its colour stands for), ``another kind`` (the outline of another kind fits best),
-    ``stretched`` (its box is longer one way than any toy shape's) or ``no outline`` (no kind's outline fits).
+    ``stretched`` (an outline would fit, but its box is longer one way than any toy shape's) or ``no outline``
+    (no kind's outline fits, whatever the box).
     :func:`sample_scores` counts the recognised ones; :func:`outline_census` counts them all, to say why
     the others fail."""
     _, height, width = classes.shape
