@@ -18,8 +18,11 @@ import argparse
 import torch
 
 from ganzoo.data import toy_set
+from ganzoo.errors import GanzooError
 from ganzoo.hub.model import Model
 from ganzoo.metrics.toy import SHAPES, VERDICTS, outline_census
+
+TOY_SET = "toy:shapes"
 
 
 def census_table(generated: dict[str, dict[str, int]], real: dict[str, dict[str, int]]) -> str:
@@ -31,20 +34,30 @@ def census_table(generated: dict[str, dict[str, int]], real: dict[str, dict[str,
     return "\n".join([head, rule, *rows])
 
 
+def census_of(model: Model, *, n: int, seed: int = 0) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """The census of ``n`` samples of ``model`` (noise of ``seed``) and of as many real test scenes."""
+    data = (model.config.get("training") or {}).get("data")
+    if data not in (None, TOY_SET):  # a bundle that does not say (converted weights) is taken at its word
+        raise GanzooError(f"{model.source.description} was trained on {data}; the census judges {TOY_SET} samples")
+    toy = toy_set(TOY_SET.removeprefix("toy:"))
+    with torch.no_grad():
+        samples = model.sample(n, seed=seed)
+    real = toy.dataset(phase="test", image_size=samples.shape[-1], size=n, flip=False).b
+    return outline_census(samples, palette=toy.palette_b), outline_census(real, palette=toy.palette_b)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", help="a run folder, a bundle or a Hub repository of a toy:shapes model")
     parser.add_argument("-n", type=int, default=400, help="samples to judge")
     parser.add_argument("--seed", type=int, default=0, help="the noise's seed")
     args = parser.parse_args(argv)
-    model = Model.from_pretrained(args.model)
-    toy = toy_set("shapes")
-    with torch.no_grad():
-        samples = model.sample(args.n, seed=args.seed)
-    real = toy.dataset(phase="test", image_size=samples.shape[-1], size=args.n, flip=False).b
+    try:
+        generated, real = census_of(Model.from_pretrained(args.model), n=args.n, seed=args.seed)
+    except GanzooError as error:
+        raise SystemExit(f"error: {error}") from None
     print(f"{args.n} samples of {args.model} (in brackets: {args.n} real test scenes)\n")
-    print(census_table(outline_census(samples, palette=toy.palette_b), outline_census(real, palette=toy.palette_b)))
-
+    print(census_table(generated, real))
 
 if __name__ == "__main__":
     main()

@@ -1,8 +1,7 @@
 """benchmarks/toy_outlines.py: why a toy:shapes model's shapes fail the outline test."""
 
-from click.testing import CliRunner
+import pytest
 
-from ganzoo.cli import cli
 from ganzoo.metrics.toy import SHAPES, VERDICTS
 from tests.bench.scripts import benchmark_script
 
@@ -19,16 +18,19 @@ def test_the_table_gives_each_kind_its_counts_with_the_real_ones_after():
     assert len(lines) == 2 + len(SHAPES)
 
 
-def test_a_trained_run_gets_its_census(tmp_path, capsys):
-    tiny = ["--steps", "2", "--batch-size", "2", "--set", "gen.ngf=8", "--set", "disc.ndf=8", "--set",
-            "score_samples=8", "--quiet"]
-    result = CliRunner().invoke(cli, ["run", "dcgan", *tiny, "--out", str(tmp_path), "--name", "d"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0
-    benchmark_script("toy_outlines").main([str(tmp_path / "dcgan" / "d"), "-n", "40"])
+def test_a_trained_run_gets_its_census_beside_as_many_real_scenes(tiny_run, capsys):
+    outlines = benchmark_script("toy_outlines")
+    run = tiny_run("dcgan", steps=2)
+    generated, real = outlines.census_of(run.model, n=40)
+    assert set(generated) == set(real) == set(SHAPES)
+    assert sum(real[kind]["recognised"] for kind in SHAPES) >= 40, "every real scene has a shape, each recognised"
+    outlines.main([str(run.run_dir), "-n", "40"])
     printed = capsys.readouterr().out
-    assert printed.startswith("40 samples of ")
-    rows = [line for line in printed.splitlines() if line.startswith("| ") and line.split()[1] in SHAPES]
-    assert len(rows) == len(SHAPES)
-    real_total = sum(int(cell.split("(")[1].strip().rstrip(")")) for row in rows for cell in row.split("|")[2:-1])
-    assert real_total >= 40, "every real scene has a shape, each one counted"
+    assert printed.startswith("40 samples of ") and outlines.census_table(generated, real) in printed
+
+
+def test_a_model_of_other_data_is_refused_in_one_line(tiny_run):
+    run = tiny_run("pix2pix", steps=1)
+    with pytest.raises(SystemExit, match=r"^error: .* was trained on toy:edges2shapes; the census judges "
+                                         r"toy:shapes samples$"):
+        benchmark_script("toy_outlines").main([str(run.run_dir), "-n", "4"])
