@@ -128,13 +128,19 @@ def _share(hits: Tensor, where: Tensor) -> float:
 # -- samples -----------------------------------------------------------------------------------
 
 
+def sample_classes(images: Tensor, palette: np.ndarray) -> Tensor:
+    """A generated scene's pixels as palette indices: a pixel fits the palette within :func:`class_cutoff`
+    of a colour (then it could not be mistaken for another), and is :data:`NO_CLASS` beyond."""
+    return classify(images, palette, cutoff=class_cutoff(palette))
+
+
 def sample_scores(images: Tensor, *, palette: np.ndarray, min_shape: float = 0.02,
                   max_shape: float = 0.6) -> dict[str, float]:
     """Scores of generated ``shapes`` scenes (N, 3, H, W in [-1, 1]); real scenes score 1 on each.
 
     The palette's index 0 is the background and index ``1 + k`` the colour of shape kind ``SHAPES[k]``.
     """
-    classes = classify(images, palette, cutoff=class_cutoff(palette))
+    classes = sample_classes(images, palette)
     shape_pixels = classes > 0
     share = shape_pixels.float().flatten(1).mean(1)
     recognised_pixels, kinds = 0, [0] * len(SHAPES)
@@ -185,7 +191,7 @@ def outline_census(images: Tensor, *, palette: np.ndarray) -> dict[str, dict[str
     per shape kind (the kind their colour stands for): where :func:`sample_scores`' recognisable shapes
     and kinds covered are lost. Diagnostic only; ``benchmarks/toy_outlines.py`` prints it for a run."""
     census = {kind: dict.fromkeys(VERDICTS, 0) for kind in SHAPES}
-    for _, colour, verdict in judged_components(classify(images, palette, cutoff=class_cutoff(palette))):
+    for _, colour, verdict in judged_components(sample_classes(images, palette)):
         census[SHAPES[colour - 1]][verdict] += 1
     return census
 
