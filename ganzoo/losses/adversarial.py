@@ -184,7 +184,7 @@ class BCELoss(_LabelLoss):
         real_label: target for real samples (below 1 for one-sided label smoothing).
         fake_label: target for fake samples.
         r1_weight: R1's weight on the discriminator's gradient at real samples (gamma; 0: none).
-        r1_interval: take R1 every this many iterations, that many times as strong.
+        r1_interval: take R1 every this many iterations, that many times as strong (only with r1_weight).
     """
 
     label_value: ClassVar[Value] = Value(float, min=0, max=1)
@@ -200,7 +200,7 @@ class LSGANLoss(_LabelLoss):
         real_label: target for real samples.
         fake_label: target for fake samples.
         r1_weight: R1's weight on the discriminator's gradient at real samples (gamma; 0: none).
-        r1_interval: take R1 every this many iterations, that many times as strong.
+        r1_interval: take R1 every this many iterations, that many times as strong (only with r1_weight).
     """
 
     def criterion(self, prediction: Tensor, target: Tensor) -> Tensor:
@@ -264,7 +264,7 @@ class HingeLoss(AdversarialLoss):
 
     Args:
         r1_weight: R1's weight on the discriminator's gradient at real samples (gamma; 0: none).
-        r1_interval: take R1 every this many iterations, that many times as strong.
+        r1_interval: take R1 every this many iterations, that many times as strong (only with r1_weight).
     """
 
     def __init__(self, *, r1_weight: float = 0.0, r1_interval: int = 1) -> None:
