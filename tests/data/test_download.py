@@ -279,6 +279,13 @@ DOWNLOAD = [sys.executable, "-c", "from ganzoo.cli import main; main()", "data",
             "--mode", "paired", "--quiet"]
 
 
+def as_at_a_terminal():
+    """Give the child SIGINT's default disposition, so Python turns Ctrl-C into KeyboardInterrupt, however
+    pytest was started: a process a shell starts as a background job ignores SIGINT, and its children
+    inherit that (the download would then finish and exit 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wait_for(condition, *, timeout=30.0):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -315,11 +322,8 @@ def test_two_processes_downloading_one_data_set_transfer_it_once(slow_mirror):
 def test_ctrl_c_during_a_download_exits_130_and_keeps_only_the_resumable_part(slow_mirror):
     server, env, cache = slow_mirror
     part = cache / "downloads" / "pix2pix-facades.tar.gz.part"
-    # Ctrl-C as at a terminal, however pytest was started: a process started in the background by a shell
-    # ignores SIGINT, and its children inherit that (the download would then finish and exit 0).
-    at_a_terminal = [*DOWNLOAD[:2], "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-                     + DOWNLOAD[2], *DOWNLOAD[3:]]
-    process = subprocess.Popen(at_a_terminal, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(DOWNLOAD, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=as_at_a_terminal)
     wait_for(lambda: started_transfer(part))
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
