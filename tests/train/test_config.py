@@ -1,6 +1,8 @@
 """Building a run's specification: defaults from the paper, toy schedules, and every choice checked
 before anything is built."""
 
+import dataclasses
+
 import pytest
 
 import ganzoo
@@ -129,8 +131,22 @@ def test_parse_sets():
         parse_sets(["oops"])
 
 
-def test_the_toy_schedule_picks_components_only_where_the_user_did_not():
-    assert get_recipe("dcgan").toy["slots"] == {"loss": "hinge"}
-    assert build_spec("dcgan").components["loss"].name == "hinge"
-    assert build_spec("dcgan", slots={"loss": "bce"}).components["loss"].name == "bce"
-    assert build_spec("dcgan", data="toy:shapes").components["loss"].name == "bce", "real-data defaults: the paper's"
+def test_the_toy_schedule_picks_components_only_where_the_user_did_not(ganzoo_registry):
+    dcgan = get_recipe("dcgan")
+    hinge_toy = dataclasses.replace(dcgan, name="hingetoy", toy={**dcgan.toy, "slots": {"loss": "hinge"}})
+    ganzoo.register_component("recipe", lambda: hinge_toy, name="hingetoy", summary="DCGAN whose toy picks hinge")
+    assert build_spec("hingetoy").components["loss"].name == "hinge"
+    assert build_spec("hingetoy", slots={"loss": "bce"}).components["loss"].name == "bce"
+    assert build_spec("hingetoy", data="toy:shapes").components["loss"].name == "bce", "real-data defaults: the paper's"
+
+
+def test_dcgans_toy_schedule_is_r1_at_a_higher_rate_and_real_data_keeps_the_papers():
+    toy, paper = build_spec("dcgan"), build_spec("dcgan", data="toy:shapes")
+    assert toy.components["loss"].name == paper.components["loss"].name == "bce"
+    assert dict(toy.components["loss"].options) == {"r1_weight": 1.0, "r1_interval": 4}
+    assert toy.components["discriminator"].options["norm"] == "none"
+    assert (toy.optimizers["G"].lr, toy.optimizers["G"].beta1, toy.optimizers["G"].beta2) == (1e-3, 0.0, 0.99)
+    assert toy.optimizers["D"].lr == 1e-3
+    assert dict(paper.components["loss"].options) == {}
+    assert paper.components["discriminator"].options["norm"] == "batch"
+    assert (paper.optimizers["G"].lr, paper.optimizers["G"].beta1, paper.optimizers["G"].beta2) == (2e-4, 0.5, 0.999)
