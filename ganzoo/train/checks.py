@@ -108,6 +108,8 @@ def resolve_components(draft: Any, *, data: DataSpec, notes: list[str]) -> dict[
             options = {k: v for k, v in user.items() if v is not None}
         else:
             options = merge_options(entry, context=contexts.get(slot.kind, {}), soft=soft, user=user)
+            options = yield_to_user(entry, canonical, options, soft=soft, user=user, prefix=option_prefix(role),
+                                    notes=notes)
         components[role] = ComponentSpec(name=canonical, options=options, **provider(entry))
         entries[role] = (entry, fixed)
     _check_losses(recipe, draft, components, entries, notes)
@@ -117,6 +119,30 @@ def resolve_components(draft: Any, *, data: DataSpec, notes: list[str]) -> dict[
             probe_network(kind, entry, components[role], data=data, in_channels=contexts[kind]["in_channels"],
                           prefix=option_prefix(role), user=draft.user_options[role])
     return components
+
+
+def yield_to_user(entry: Any, name: str, options: dict[str, Any], *, soft: Mapping[str, Any],
+                  user: Mapping[str, Any], prefix: str, notes: list[str]) -> dict[str, Any]:
+    """``options`` without the recipe's settings (``soft``: its slot options and toy schedule) that the
+    component refuses beside the user's own options, with a note saying so: the user's choice wins, as a
+    component the user picks wins over the toy schedule's. The DCGAN toy takes R1 every 4th step
+    (``loss.r1_interval=4``); ``--set loss.r1_weight=0`` switches R1 off, and the interval goes with it.
+    A refusal that names none of the recipe's settings is left for the checks that follow to report."""
+    if not user or not soft:
+        return options
+    try:
+        _build_meta(entry, ComponentSpec(name=name, options=options), prefix=prefix, user=user, what=name)
+        return options
+    except UsageError as exc:
+        message = str(exc)
+    culprits = [k for k in soft if k not in user and k in options and re.search(rf"\b{re.escape(k)}\b", message)]
+
+    def shown(keys: Any) -> str:
+        return ", ".join(f"{prefix}.{k}={json.dumps(options[k], default=repr)}" for k in keys)
+
+    if culprits:
+        notes.append(f"{shown(culprits)} (the recipe's setting) left out: {name} refuses it beside {shown(user)}")
+    return {k: v for k, v in options.items() if k not in culprits}
 
 
 def option_prefix(role: str) -> str:

@@ -140,6 +140,17 @@ def test_the_toy_schedule_picks_components_only_where_the_user_did_not(ganzoo_re
     assert build_spec("hingetoy", data="toy:shapes").components["loss"].name == "bce", "real-data defaults: the paper's"
 
 
+def test_a_recipe_setting_the_users_options_make_a_component_refuse_is_left_out_with_a_note():
+    """The DCGAN toy takes R1 every 4th step; switching R1 off takes the interval with it. The user's own
+    refused combination is still refused."""
+    spec = build_spec("dcgan", sets={"loss.r1_weight": 0})
+    assert dict(spec.components["loss"].options) == {"r1_weight": 0}
+    assert "loss.r1_interval=4 (the recipe's setting) left out: bce refuses it beside loss.r1_weight=0" in spec.notes
+    with pytest.raises(GanzooError, match="R1 is off"):
+        build_spec("dcgan", sets={"loss.r1_weight": 0, "loss.r1_interval": 4})
+    assert build_spec("dcgan", sets={"loss.r1_interval": 8}).notes == build_spec("dcgan").notes
+
+
 def test_dcgans_toy_schedule_is_r1_at_a_higher_rate_and_real_data_keeps_the_papers():
     toy, paper = build_spec("dcgan"), build_spec("dcgan", data="toy:shapes")
     assert toy.components["loss"].name == paper.components["loss"].name == "bce"
