@@ -127,22 +127,32 @@ def yield_to_user(entry: Any, name: str, options: dict[str, Any], *, soft: Mappi
     component refuses beside the user's own options, with a note saying so: the user's choice wins, as a
     component the user picks wins over the toy schedule's. The DCGAN toy takes R1 every 4th step
     (``loss.r1_interval=4``); ``--set loss.r1_weight=0`` switches R1 off, and the interval goes with it.
-    A refusal that names none of the recipe's settings is left for the checks that follow to report."""
-    if not user or not soft:
-        return options
-    try:
-        _build_meta(entry, ComponentSpec(name=name, options=options), prefix=prefix, user=user, what=name)
-        return options
-    except UsageError as exc:
-        message = str(exc)
-    culprits = [k for k in soft if k not in user and k in options and re.search(rf"\b{re.escape(k)}\b", message)]
 
-    def shown(keys: Any) -> str:
-        return ", ".join(f"{prefix}.{k}={json.dumps(options[k], default=repr)}" for k in keys)
+    Tried only where the user set some of the component's options and the recipe others; a setting is
+    left out only when the refusal names it and the component takes the options without it. Any other
+    refusal is left for the checks that follow to report, as before."""
+    recipes_own = [k for k in soft if k in options and k not in user]
+    if not user or not recipes_own:
+        return options
 
-    if culprits:
-        notes.append(f"{shown(culprits)} (the recipe's setting) left out: {name} refuses it beside {shown(user)}")
-    return {k: v for k, v in options.items() if k not in culprits}
+    def refusal(trial: dict[str, Any]) -> str | None:
+        try:
+            _build_meta(entry, ComponentSpec(name=name, options=trial), prefix=prefix, user=user, what=name)
+        except UsageError as exc:
+            return str(exc)
+        return None
+
+    message = refusal(options)
+    if message is None:
+        return options
+    culprits = [k for k in recipes_own if re.search(rf"\b{re.escape(k)}\b", message)]
+    kept = {k: v for k, v in options.items() if k not in culprits}
+    if not culprits or refusal(kept) is not None:
+        return options
+    said = ", ".join(f"{prefix}.{k}={json.dumps(options[k], default=repr)}" for k in culprits)
+    users = ", ".join(f"{prefix}.{k}={json.dumps(v, default=repr)}" for k, v in user.items())
+    notes.append(f"{said} (the recipe's setting) left out: {name} refuses it beside {users}")
+    return kept
 
 
 def option_prefix(role: str) -> str:
@@ -187,12 +197,30 @@ def _check_losses(recipe: Recipe, draft: Any, components: dict[str, ComponentSpe
                 continue
             user_norm = draft.user_options[disc_role].get("norm")
             if user_norm is not None or "norm" not in disc_entry.option_names():
+                if (plain := _without_recipes_penalty(entry, components[role], draft.user_options[role])):
+                    dropped = ", ".join(f"{option_prefix(role)}.{k}" for k in components[role].options
+                                        if k not in plain.options)
+                    components[role] = plain
+                    notes.append(f"{dropped} (the recipe's setting) left out: the {penalty} needs a critic "
+                                 f"without batch norm, and discriminator {spec.name!r} has batch norm")
+                    break
                 raise UsageError(f"{entry.name} needs a critic without batch norm (its {penalty} is per "
                                   f"sample), but discriminator {spec.name!r} has batch norm"
                                   + ("; use disc.norm=instance or disc.norm=none" if user_norm else ""))
             components[disc_role] = dataclasses.replace(spec, options={**spec.options, "norm": "none"})
             notes.append(f"discriminator norm set to 'none': {entry.name} needs a critic without batch norm "
                          f"(its {penalty} is per sample)")
+
+
+def _without_recipes_penalty(entry: Any, spec: ComponentSpec, user: Mapping[str, Any]) -> ComponentSpec | None:
+    """The loss without the recipe's own options, if that takes away its need for a critic without batch
+    norm (the DCGAN toy's R1 beside a discriminator the user picked with batch norm: the user's pick wins);
+    None when the user set the penalty, or it is the loss's own (WGAN-GP)."""
+    plain = dataclasses.replace(spec, options={k: v for k, v in spec.options.items() if k in user})
+    if plain.options == spec.options:
+        return None
+    loss = _build_checked(entry, None, plain, prefix="loss", user=user, what=f"loss {spec.name}")
+    return plain if getattr(loss, "allows_batch_norm", True) else None
 
 
 def resolve_aux(recipe: Recipe, role: str, name: str, options: Mapping[str, Any]) -> str:

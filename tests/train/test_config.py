@@ -149,6 +149,9 @@ def test_a_recipe_setting_the_users_options_make_a_component_refuse_is_left_out_
     with pytest.raises(GanzooError, match="R1 is off"):
         build_spec("dcgan", sets={"loss.r1_weight": 0, "loss.r1_interval": 4})
     assert build_spec("dcgan", sets={"loss.r1_interval": 8}).notes == build_spec("dcgan").notes
+    unset = build_spec("dcgan", sets={"loss.r1_weight": None})  # None: the loss's own default, R1 off
+    assert dict(unset.components["loss"].options) == {}
+    assert "loss.r1_interval=4 (the recipe's setting) left out: bce refuses it beside loss.r1_weight=null" in unset.notes
 
 
 def test_dcgans_toy_schedule_is_r1_at_a_higher_rate_and_real_data_keeps_the_papers():
@@ -161,3 +164,13 @@ def test_dcgans_toy_schedule_is_r1_at_a_higher_rate_and_real_data_keeps_the_pape
     assert dict(paper.components["loss"].options) == {}
     assert paper.components["discriminator"].options["norm"] == "batch"
     assert (paper.optimizers["G"].lr, paper.optimizers["G"].beta1, paper.optimizers["G"].beta2) == (2e-4, 0.5, 0.999)
+
+
+def test_the_toys_r1_yields_to_a_discriminator_the_user_picked_with_batch_norm():
+    """R1 needs a critic without batch norm; a timm classifier keeps its own. The toy's R1 is left out,
+    while R1 the user asks for is still refused beside it."""
+    spec = build_spec("dcgan", slots={"disc": "timm:test_resnet"})
+    assert dict(spec.components["loss"].options) == {}
+    assert any(note.startswith("loss.r1_weight, loss.r1_interval (the recipe's setting) left out") for note in spec.notes)
+    with pytest.raises(GanzooError, match="needs a critic without batch norm"):
+        build_spec("dcgan", slots={"disc": "timm:test_resnet"}, sets={"loss.r1_weight": 1.0})
