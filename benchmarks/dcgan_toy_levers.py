@@ -1,17 +1,18 @@
 """Try levers for the DCGAN toy (issue 12), some not options of ganzoo yet, before building them in.
 
-The DCGAN toy's samples fit the palette but their shapes are blobs, so too few are recognisable to cover
-every kind. Some levers that may help were not options of the library: ProGAN's minibatch standard
-deviation and a full-resolution first layer in the discriminator still are not; R1 (Mescheder et al.
-2018, https://arxiv.org/abs/1801.04406, in StyleGAN2's lazy form) and a generator that doubles by
-nearest-neighbour upsampling and a 3x3 convolution (Odena et al. 2016, "Deconvolution and Checkerboard
-Artifacts") now are (the losses' ``r1_weight`` and ``r1_interval``, the DCGAN generator's ``upsample``),
-and ``--r1`` and ``--upsample`` here take ganzoo's.
-This script trains the toy with ganzoo's own DCGAN networks, toy data (``toy:shapes``, 6000 scenes, with
-flips) and scores, in a plain loop that does what the DCGAN step does (one discriminator update, then
-one generator update, an EMA of the generator with ganzoo's warm-up, samples in eval mode), with those
-levers switchable, and prints one JSON line per run: the scores of 100 samples (what a run's
-scores.json holds) and of 400 (less noisy), and the wall time::
+Written when the DCGAN toy (then spectral norm and the hinge loss, its defaults here) drew samples that
+fit the palette but whose shapes were blobs, too few recognisable to cover every kind; the toy now takes
+R1 at a higher learning rate (docs/recipes/dcgan.md). Some levers that may help were not options of the
+library: ProGAN's minibatch standard deviation and a full-resolution first layer in the discriminator
+still are not; R1 (Mescheder et al. 2018, https://arxiv.org/abs/1801.04406, in StyleGAN2's lazy form) and
+a generator that doubles by nearest-neighbour upsampling and a 3x3 convolution (Odena et al. 2016,
+"Deconvolution and Checkerboard Artifacts") now are (the losses' ``r1_weight`` and ``r1_interval``, the
+DCGAN generator's ``upsample``), and ``--r1`` and ``--upsample`` here take ganzoo's. This script trains
+the toy with ganzoo's own DCGAN networks, toy data (``toy:shapes``, 6000 scenes, with flips) and scores,
+in a plain loop that does what the DCGAN step does (one discriminator update, then one generator update,
+an EMA of the generator with ganzoo's warm-up, samples in eval mode), with those levers switchable, and
+prints one JSON line per run: the scores of 100 samples (what a run's scores.json holds) and of 400 (less
+noisy), and the wall time::
 
     OMP_NUM_THREADS=1 python benchmarks/dcgan_toy_levers.py --batch 16 --steps 6000 --loss logistic \\
         --r1 1 --r1-every 4 --no-spectral-norm --ndf 32 --betas 0 0.99 --upsample nearest --seed 0

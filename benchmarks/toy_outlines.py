@@ -52,12 +52,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-n", type=int, default=400, help="samples to judge")
     parser.add_argument("--seed", type=int, default=0, help="the noise's seed")
     args = parser.parse_args(argv)
+    if args.n < 1:
+        parser.error(f"-n must be at least 1, got {args.n}")
     try:
         generated, real = census_of(Model.from_pretrained(args.model), n=args.n, seed=args.seed)
     except GanzooError as error:
         raise SystemExit(f"error: {error}") from None
     print(f"{args.n} samples of {args.model} (in brackets: {args.n} real test scenes)\n")
     print(census_table(generated, real))
+
 
 if __name__ == "__main__":
     main()

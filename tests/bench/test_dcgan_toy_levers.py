@@ -22,7 +22,7 @@ def test_each_lever_changes_the_networks_it_names():
     plain = levers.argparse.Namespace(ngf=8, ndf=8, upsample="transposed", spectral_norm=True, full_res=0,
                                       mbstd=False)
     gen, disc = levers.build(plain)
-    assert sum(isinstance(m, nn.ConvTranspose2d) for m in gen.modules()) == 4  # the toy's generator as it is
+    assert sum(isinstance(m, nn.ConvTranspose2d) for m in gen.modules()) == 4  # the earlier toy's generator (the script's default)
     changed = levers.argparse.Namespace(**{**vars(plain), "upsample": "nearest", "full_res": 4, "mbstd": True})
     gen, disc = levers.build(changed)
     assert [m.stride for m in gen.modules() if isinstance(m, nn.ConvTranspose2d)] == [(1, 1)]  # only 1x1 -> 4x4
