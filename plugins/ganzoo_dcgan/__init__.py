@@ -35,12 +35,11 @@ DCGAN = Recipe(
     # every shape kind: at DCGAN's 2e-4 this schedule needed 6000 steps and covered all three kinds on
     # seeds 0 and 1 only (the squares broke into specks); at 1e-3 (StyleGAN2 trains at 2e-3 to 2.5e-3)
     # 3000 steps of 16 cover them on every seed measured; at 2.5e-3 the discriminator won. The
-    # discriminator is 48 wide for the time: it is about half of a step's cost, and at 64 wide the run
-    # took 5m27s on two cores (over the 5 minutes aimed for), at 48 3m32s to 4m17s with every kind
-    # still covered.
-    # The paper's BCE without R1, 2e-4, betas (0.5, 0.999) and batch norm stay the defaults for real
-    # data. docs/recipes/dcgan.md has the measurements, the earlier schedule (spectral norm and the hinge
-    # loss: palette right, shapes blobs) and every lever tried.
+    # discriminator is 48 wide for the time: it is about half of a step's time (inferred from the widths'
+    # timing), and at 64 wide the run took 5m27s on two cores (over the 5 minutes aimed for), at 48 3m32s
+    # to 4m17s with every kind still covered. The paper's BCE without R1, 2e-4, betas (0.5, 0.999) and
+    # batch norm stay the defaults for real data. docs/recipes/dcgan.md has the measurements, the earlier
+    # schedule (spectral norm and the hinge loss: palette right, shapes blobs) and every lever tried.
     toy={"data": "toy:shapes", "steps": 3000, "batch_size": 16, "image_size": 32, "lr": 1e-3, "beta1": 0.0,
          "beta2": 0.99, "ema": 0.999, "gen.ngf": 32, "gen.upsample": "nearest", "disc.ndf": 48,
          "disc.norm": "none", "loss.r1_weight": 1.0, "loss.r1_interval": 4, "size": 6000},
