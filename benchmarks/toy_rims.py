@@ -1,0 +1,153 @@
+"""Where a translation toy model loses shape accuracy: inside its shapes, or on their rims.
+
+``shape accuracy`` (ganzoo.metrics.toy) counts every pixel of the true shapes alike. On 32x32 scenes a
+shape 10 pixels across is nearly half rim (pixels with one of their 8 neighbours of another true
+label), and a rim pixel that blends the shape's colour with the background's can be named either. This
+splits the score per shape kind into interior and rim, and says what the missed pixels were taken for:
+the background, another kind, or still an input colour (within half the smallest distance between the
+two sides' colours of an input side colour, as ganzoo.metrics.toy.classify counts it; any other colour
+is named by the target colour it is nearest to)::
+
+    python benchmarks/toy_rims.py runs/cyclegan/NAME
+
+A run folder, a saved bundle or a Hub repository of a model trained on a translation toy set
+(``toy:day2night``, ``toy:edges2shapes``), judged in the direction it was trained, on the test scenes,
+palettes and count of its run's toy score (ganzoo.data.toy.ToySet.score). docs/recipes/cyclegan.md
+quotes it for the CycleGAN toy.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ganzoo.data.sources import resolve_data
+from ganzoo.errors import GanzooError
+from ganzoo.hub.model import Model
+from ganzoo.metrics.evaluate import Target
+from ganzoo.metrics.toy import NO_CLASS, SHAPES, classify
+
+#: What a missed pixel was taken for, in the table's column order.
+MISSES = ("background", "another kind", "input colour")
+
+
+@dataclass(frozen=True)
+class KindReport:
+    """One shape kind's pixels: how many, the share right overall, inside and on the rim, and the misses."""
+
+    pixels: int
+    right: float
+    interior: float
+    rim: float
+    rim_share: float
+    misses: dict[str, int]
+
+
+def rims(labels: Tensor) -> Tensor:
+    """(N, H, W) bool: the pixels with one of their 8 neighbours of another label (the image's edge is
+    not a neighbour). Not ganzoo.data.toy.outline, which draws the toy's outlines: 4 neighbours, and the
+    image's edge counts; diagonal neighbours belong here, as a blend there is a blend all the same."""
+    padded = F.pad(labels[:, None].float(), (1, 1, 1, 1), mode="replicate")
+    highest = F.max_pool2d(padded, 3, stride=1)
+    lowest = -F.max_pool2d(-padded, 3, stride=1)
+    return (highest != lowest)[:, 0]
+
+
+def rim_report(predicted: Tensor, labels: Tensor) -> dict[str, KindReport]:
+    """Per shape kind (label 1 + its index in SHAPES), from the predicted and true label maps."""
+    on_rim, right = rims(labels), predicted == labels
+    reports = {}
+    for index, kind in enumerate(SHAPES):
+        where = labels == index + 1
+        if not where.any():
+            continue
+        missed = where & ~right
+        reports[kind] = KindReport(
+            pixels=int(where.sum()), right=_share(right, where), interior=_share(right, where & ~on_rim),
+            rim=_share(right, where & on_rim), rim_share=_share(on_rim, where),
+            misses={"background": int((missed & (predicted == 0)).sum()),
+                    "another kind": int((missed & (predicted > 0)).sum()),
+                    "input colour": int((missed & (predicted == NO_CLASS)).sum())})
+    return reports
+
+
+def _share(hits: Tensor, where: Tensor) -> float:
+    total = int(where.sum())
+    return float((hits & where).sum()) / total if total else float("nan")
+
+
+def report_of(model: Model, *, n: int | None = None) -> dict[str, KindReport]:
+    """Translate ``n`` test scenes (default: as many as the run's toy score took) and report each kind."""
+    what = model.source.description
+    target = Target.from_bundle(model.config)
+    try:
+        toy = resolve_data(target.source, mode=target.mode, download=False).toy
+    except GanzooError:
+        toy = None
+    if toy is None:
+        raise GanzooError(f"{what} was trained on {target.source}, not a toy set; the rim report judges "
+                          f"translations of toy scenes")
+    if toy.mode == "single":
+        raise GanzooError(f"{what} was trained on {target.source}, which has no translations to judge; "
+                          f"benchmarks/toy_outlines.py judges its samples")
+    if toy.a_is_outline and target.direction == "BtoA":
+        raise GanzooError(f"{what} draws {target.source}'s outlines (BtoA), which have no shape kinds to judge")
+    n = n or target.score_samples
+    inputs, _, labels = toy.truth(image_size=target.image_size, size=n, direction=target.direction)
+    with torch.no_grad():
+        outputs = torch.cat([model.translate(inputs[i:i + 50]) for i in range(0, n, 50)])
+    other = "AtoB" if target.direction == "BtoA" else "BtoA"
+    predicted = classify(outputs, toy.target_palette(target.direction), confusers=toy.target_palette(other))
+    return rim_report(predicted, labels)
+
+
+def all_kinds(reports: dict[str, KindReport]) -> KindReport:
+    """Every kind's pixels together (``right`` is then the run's shape accuracy)."""
+    pixels = sum(r.pixels for r in reports.values())
+
+    def weighted(share: Callable[[KindReport], float], weight: Callable[[KindReport], float]) -> float:
+        total = sum(weight(r) for r in reports.values())
+        return sum(share(r) * weight(r) for r in reports.values() if weight(r)) / total if total else float("nan")
+
+    return KindReport(
+        pixels=pixels, right=weighted(lambda r: r.right, lambda r: r.pixels),
+        interior=weighted(lambda r: r.interior, lambda r: r.pixels * (1 - r.rim_share)),
+        rim=weighted(lambda r: r.rim, lambda r: r.pixels * r.rim_share),
+        rim_share=weighted(lambda r: r.rim_share, lambda r: r.pixels),
+        misses={m: sum(r.misses[m] for r in reports.values()) for m in MISSES})
+
+
+def rim_table(reports: dict[str, KindReport]) -> str:
+    """A Markdown table: one row per kind, then all kinds together."""
+    head = "| kind | pixels | right | interior right | rim right | rim share | " + " | ".join(
+        f"missed: {m}" for m in MISSES) + " |"
+    rule = "| --- |" + " --- |" * (5 + len(MISSES))
+    rows = [f"| {kind} | {r.pixels} | {r.right:.3f} | {r.interior:.3f} | {r.rim:.3f} | {r.rim_share:.2f} | "
+            + " | ".join(str(r.misses[m]) for m in MISSES) + " |"
+            for kind, r in {**reports, "all": all_kinds(reports)}.items()]
+    return "\n".join([head, rule, *rows])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a run folder, a bundle or a Hub repository of a translation toy model")
+    parser.add_argument("-n", type=int, help="test scenes to translate (default: as many as the run scored)")
+    args = parser.parse_args(argv)
+    if args.n is not None and args.n < 1:
+        parser.error(f"-n must be at least 1, got {args.n}")
+    try:
+        reports = report_of(Model.from_pretrained(args.model), n=args.n)
+    except GanzooError as error:
+        raise SystemExit(f"error: {error}") from None
+    together = all_kinds(reports)
+    print(f"{args.model}: shape accuracy {together.right:.3f} over {together.pixels} shape pixels\n")
+    print(rim_table(reports))
+
+
+if __name__ == "__main__":
+    main()
