@@ -25,9 +25,6 @@ SEEDS = (0, 1)
 #: Below that floor the test fails; between it and the target it is expected to miss (xfail, not strict:
 #: a lucky seed meets the target).
 NOT_YET = {
-    ("cyclegan", "shape_accuracy"): (0.6, "issue 12: CycleGAN's toy scatters around its target (seeds 0-4 scored "
-                                          "0.93 0.93 0.91 0.95 0.96 at one thread, 0.93 0.89 0.91 0.96 0.96 at "
-                                          "two); a run that swaps two shape colours scores about 0.8"),
     # Untrained, CUT and FastCUT score 0.22 and keep no background (0.00); trained, CUT turns the background to
     # night on every machine measured (BACKGROUND_FLOOR, the part of this test that can fail), but its shape
     # colours scatter from 0.26 to 0.59 across seeds and machines, so the floor is the untrained level less
