@@ -93,7 +93,8 @@ def markdown(document: dict[str, Any]) -> str:
              "the median step time, and the memory a step takes (the growth of the process's peak resident "
              "memory over the timed steps: gradients, optimizer states and the activations kept for the "
              "backward pass). CUT's paper reports it lighter and faster than CycleGAN; these are ganzoo's own "
-             "figures on a CPU (no GPU was lent to this project's measurements yet).", "",
+             "figures on a CPU (this comparison has not been run on a GPU; docs/benchmarks.md has GPU step "
+             "times for CycleGAN, Pix2Pix and DCGAN).", "",
              f"Measured on: {document['machine']}, {document['threads']} thread(s), torch {document['torch']}; "
              f"median of {document['steps']} steps after {document['warmup']} (`{document['command']}`).", ""]
     for size in dict.fromkeys(row["sizes"] for row in document["rows"]):

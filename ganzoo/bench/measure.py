@@ -127,12 +127,22 @@ def cpu_model() -> str:
 
 def measure(step: Callable[[], Any], *, device: torch.device, batch: int, warmup: int, steps: int,
             repeats: int, flops: int | None, precision: str) -> dict[str, Any]:
-    """One runner's figures: images/s, step time, peak memory, and model FLOP utilisation where the
-    device's peak is known (``flops``: one step's, counted once per case)."""
+    """One runner's figures: images/s, step time, peak memory, model FLOP utilisation where the
+    device's peak is known (``flops``: one step's, counted once per case), and how many times
+    torch.compile compiled again during the timed steps (0 when nothing is compiled)."""
+    from ganzoo.train.fast import compilations
+
     reset_peak_memory(device)
-    seconds = time_steps(step, device=device, warmup=warmup, steps=steps, repeats=repeats)
+    for _ in range(warmup):
+        step()
+    synchronize(device)
+    compiled = compilations()
+    seconds = time_steps(step, device=device, warmup=0, steps=steps, repeats=repeats)
     peak = peak_tflops(device, precision)
     return {
+        # torch.compile asked again after the warm-up: the timed steps paid for compiling (or, past
+        # dynamo's recompile limit, ran eager), so the figure is not the compiled step's
+        "recompiles_while_timed": compilations() - compiled,
         "step_ms": round(seconds * 1000, 3),
         "images_per_s": round(batch / seconds, 3),
         "peak_memory_mb": peak_memory_mb(device),

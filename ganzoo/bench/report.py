@@ -64,8 +64,14 @@ def short_reason(row: dict[str, Any]) -> str:
     return " ".join(str(row["reason"]).split(";")[0].split())
 
 
+def _config_cell(row: dict[str, Any]) -> str:
+    """The configuration's name, and a warning where torch.compile compiled again while it was timed."""
+    again = row.get("recompiles_while_timed") or 0
+    return row["config"] + (f" (compiled {again} more times while timed: not the compiled speed)" if again else "")
+
+
 def _row_cells(case: dict[str, Any], row: dict[str, Any], kind: str) -> list[str]:
-    head = [case["name"], f"{case['image_size']}", str(case["batch"]), row["config"]]
+    head = [case["name"], f"{case['image_size']}", str(case["batch"]), _config_cell(row)]
     if row["status"] != "ok":
         width = len(TRAIN_COLUMNS if kind == "train" else INFER_COLUMNS) - len(head)
         return head + [f"{row['status']}: {short_reason(row)}".replace("|", "/")] + [""] * (width - 1)
@@ -98,23 +104,34 @@ def _geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
+KIND_WORDS = {"train": "training", "infer": "inference"}
+
+
+def _kinds(document: dict[str, Any]) -> list[str]:
+    """The kinds of case (training, inference) the document measured, training first."""
+    present = {case["kind"] for case in document["cases"]}
+    return [kind for kind in KIND_WORDS if kind in present]
+
+
 def summary(document: dict[str, Any]) -> str:
-    """Per configuration, its training speed against the baseline over the cases: the slowest, the
-    fastest and the geometric mean (>1: faster than the baseline)."""
+    """Per kind of case and configuration, its speed against the baseline over the cases: the slowest,
+    the fastest and the geometric mean (>1: faster than the baseline). A document may hold training or
+    inference alone (a GPU's figures taken in several calls), so each kind it has gets its own lines."""
     lines = []
-    configs = document["options"]["configs"]
-    for config in configs:
-        ratios = [row["speed_ratio"] for case in document["cases"] if case["kind"] == "train"
-                  for row in case["results"] if row["config"] == config and row["status"] == "ok"]
-        if not ratios:
-            lines.append(f"- `{config}`: not measured (unavailable or failed in every case; see the table)")
-            continue
-        slower = sum(r < 1 for r in ratios)
-        verdict = ("never slower than" if not slower else "slower in every case than" if slower == len(ratios)
-                   else f"slower in {slower} of {len(ratios)} cases than")
-        lines.append(f"- `{config}`: {verdict} the baseline in training; x{min(ratios):.2f} to "
-                     f"x{max(ratios):.2f} of its images/s (geometric mean x{_geomean(ratios):.2f}, "
-                     f"{len(ratios)} cases)")
+    for kind in _kinds(document):
+        for config in document["options"]["configs"]:
+            ratios = [row["speed_ratio"] for case in document["cases"] if case["kind"] == kind
+                      for row in case["results"] if row["config"] == config and row["status"] == "ok"]
+            if not ratios:
+                lines.append(f"- `{config}`: not measured in {KIND_WORDS[kind]} (unavailable or failed in every "
+                             "case; see the table)")
+                continue
+            slower = sum(r < 1 for r in ratios)
+            verdict = ("never slower than" if not slower else "slower in every case than" if slower == len(ratios)
+                       else f"slower in {slower} of {len(ratios)} cases than")
+            lines.append(f"- `{config}`: {verdict} the baseline in {KIND_WORDS[kind]}; x{min(ratios):.2f} to "
+                         f"x{max(ratios):.2f} of its images/s (geometric mean x{_geomean(ratios):.2f}, "
+                         f"{len(ratios)} cases)")
     return "\n".join(lines)
 
 
@@ -130,7 +147,8 @@ def section(document: dict[str, Any]) -> str:
     if len(options["cases"]) < len(cases_for(options["profile"])):
         command += f" --cases {','.join(options['cases'])}"
     threads = f", {device['threads']} thread{'s' if device['threads'] != 1 else ''}" if device["type"] == "cpu" else ""
-    parts = [f"## {device['name']}{threads}: profile `{options['profile']}`",
+    held = " and ".join(KIND_WORDS[kind] for kind in _kinds(document))
+    parts = [f"## {device['name']}{threads}: profile `{options['profile']}`, {held} ({', '.join(options['configs'])})",
              f"{version_text}. Taken with `{command}` (the median of the timed blocks counts).",
              *([SMOKE_NOTE] if options["profile"] == "smoke" else []), summary(document), tables(document)]
     startup = document.get("startup")
@@ -155,8 +173,9 @@ def gpu_placeholder() -> str:
 
 def render(documents: list[dict[str, Any]]) -> str:
     """The whole page from ``documents`` (see :func:`load`): GPUs first, then by device and profile."""
+    # GPUs first; within a device and profile, a document of inference alone after the training ones
     ordered = sorted(documents, key=lambda d: (d["device"]["type"] != "cuda", d["device"]["name"],
-                                               PROFILES.index(d["options"]["profile"])))
+                                               PROFILES.index(d["options"]["profile"]), _kinds(d) == ["infer"]))
     parts = [HEADER.rstrip()]
     if not any(d["device"]["type"] == "cuda" for d in ordered):
         parts.append(gpu_placeholder())

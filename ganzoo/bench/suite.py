@@ -199,7 +199,10 @@ def _line(row: dict[str, Any]) -> str:
     if row["status"] != "ok":
         return f"  {row['config']:<14} {row['status']}: {short_reason(row)}"
     ratio = f"  x{row['speed_ratio']:.2f}" if "speed_ratio" in row else ""
-    return f"  {row['config']:<14} {row['images_per_s']:>10.2f} img/s  {row['step_ms']:>10.2f} ms/step{ratio}"
+    again = row.get("recompiles_while_timed") or 0
+    warning = f"  (compiled {again} more times while timed)" if again else ""
+    return (f"  {row['config']:<14} {row['images_per_s']:>10.2f} img/s  {row['step_ms']:>10.2f} ms/step{ratio}"
+            f"{warning}")
 
 
 def environment(device: torch.device) -> dict[str, Any]:

@@ -59,6 +59,26 @@ def test_every_case_is_measured_with_the_baseline_beside_it(smoke):
             assert row["status"] == "ok" or row["reason"]
 
 
+def test_compiling_again_while_timed_is_counted_and_shown():
+    """A compiled step that dynamo compiles again after the warm-up (a new input shape each step here;
+    on a GPU, a guard the warm-up did not cover) is counted, and the page says the figure is not the
+    compiled speed; a steady one counts 0."""
+    from ganzoo.bench import measure
+
+    double = torch.compile(lambda x: x * 2, backend="eager", dynamic=False)
+    sizes = iter(range(1, 100))
+    growing = measure.measure(lambda: double(torch.ones(next(sizes))), device=torch.device("cpu"), batch=1,
+                              warmup=1, steps=3, repeats=1, flops=None, precision="fp32")
+    fixed = torch.ones(3)
+    steady = measure.measure(lambda: double(fixed), device=torch.device("cpu"), batch=1,
+                             warmup=1, steps=3, repeats=1, flops=None, precision="fp32")
+    assert growing["recompiles_while_timed"] >= 1 and steady["recompiles_while_timed"] == 0
+    case = {"name": "x-b1", "image_size": 32, "batch": 1}
+    row = {"config": "compile", "status": "ok", "speed_ratio": 1.0, "flops": None, **growing}
+    assert "more times while timed: not the compiled speed" in report._row_cells(case, row, "train")[3]
+    assert report._row_cells(case, {**row, **steady}, "train")[3] == "compile"
+
+
 def test_the_document_names_device_versions_options_and_startup(smoke):
     document, _, _ = smoke
     assert document["format"] == "ganzoo-bench"
@@ -120,6 +140,22 @@ def test_the_summary_says_how_each_configuration_compares():
     assert lines[0].startswith("- `plain`: slower in 1 of 2 cases than the baseline") and "x0.80 to x1.25" in lines[0]
     assert "geometric mean x1.00" in lines[0]
     assert lines[1].startswith("- `fast`: not measured")
+
+
+def test_a_document_of_inference_alone_is_summarised_as_inference(smoke):
+    """A GPU's figures may come in several calls (training eager, inference, training compiled): each
+    document's summary and heading say what it holds, and inference follows training on the page."""
+    document, _, _ = smoke
+    infer, train = (json.loads(json.dumps(document)) for _ in range(2))
+    infer["cases"] = [case for case in infer["cases"] if case["kind"] == "infer"]
+    train["cases"] = [case for case in train["cases"] if case["kind"] == "train"]
+    lines = report.summary(infer).splitlines()
+    assert lines and all(" in inference" in line for line in lines), lines
+    assert not any("not measured" in line for line in lines if line.startswith("- `plain`")), lines
+    assert all(" in training" in line for line in report.summary(train).splitlines())
+    page = report.render([infer, train])
+    assert page.index(": profile `smoke`, training (") < page.index(": profile `smoke`, inference (")
+    assert ": profile `smoke`, training and inference (plain, fast, bf16)" in report.render([document])
 
 
 def test_a_gpu_document_replaces_the_empty_gpu_section(smoke):
