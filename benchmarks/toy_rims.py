@@ -19,10 +19,8 @@ quotes it for the CycleGAN toy.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -30,7 +28,7 @@ from ganzoo.data.sources import resolve_data
 from ganzoo.errors import GanzooError
 from ganzoo.hub.model import Model
 from ganzoo.metrics.evaluate import Target
-from ganzoo.metrics.toy import NO_CLASS, SHAPES, classify
+from ganzoo.metrics.toy import NO_CLASS, SHAPES
 
 #: What a missed pixel was taken for, in the table's column order.
 MISSES = ("background", "another kind", "input colour")
@@ -59,11 +57,12 @@ def rims(labels: Tensor) -> Tensor:
 
 
 def rim_report(predicted: Tensor, labels: Tensor) -> dict[str, KindReport]:
-    """Per shape kind (label 1 + its index in SHAPES), from the predicted and true label maps."""
+    """Per shape kind (label 1 + its index in SHAPES), then ``all`` of them together (its ``right`` is the
+    run's shape accuracy), from the predicted and true label maps."""
     on_rim, right = rims(labels), predicted == labels
+    masks = {kind: labels == index + 1 for index, kind in enumerate(SHAPES)} | {"all": labels > 0}
     reports = {}
-    for index, kind in enumerate(SHAPES):
-        where = labels == index + 1
+    for kind, where in masks.items():
         if not where.any():
             continue
         missed = where & ~right
@@ -77,6 +76,8 @@ def rim_report(predicted: Tensor, labels: Tensor) -> dict[str, KindReport]:
 
 
 def _share(hits: Tensor, where: Tensor) -> float:
+    """The share of ``where`` that ``hits`` covers. NaN for an empty ``where`` (a shape too small to have
+    an interior has no interior score), where ganzoo.metrics.toy's share counts an empty set as all right."""
     total = int(where.sum())
     return float((hits & where).sum()) / total if total else float("nan")
 
@@ -97,29 +98,9 @@ def report_of(model: Model, *, n: int | None = None) -> dict[str, KindReport]:
                           f"benchmarks/toy_outlines.py judges its samples")
     if toy.a_is_outline and target.direction == "BtoA":
         raise GanzooError(f"{what} draws {target.source}'s outlines (BtoA), which have no shape kinds to judge")
-    n = n or target.score_samples
-    inputs, _, labels = toy.truth(image_size=target.image_size, size=n, direction=target.direction)
-    with torch.no_grad():
-        outputs = torch.cat([model.translate(inputs[i:i + 50]) for i in range(0, n, 50)])
-    other = "AtoB" if target.direction == "BtoA" else "BtoA"
-    predicted = classify(outputs, toy.target_palette(target.direction), confusers=toy.target_palette(other))
-    return rim_report(predicted, labels)
-
-
-def all_kinds(reports: dict[str, KindReport]) -> KindReport:
-    """Every kind's pixels together (``right`` is then the run's shape accuracy)."""
-    pixels = sum(r.pixels for r in reports.values())
-
-    def weighted(share: Callable[[KindReport], float], weight: Callable[[KindReport], float]) -> float:
-        total = sum(weight(r) for r in reports.values())
-        return sum(share(r) * weight(r) for r in reports.values() if weight(r)) / total if total else float("nan")
-
-    return KindReport(
-        pixels=pixels, right=weighted(lambda r: r.right, lambda r: r.pixels),
-        interior=weighted(lambda r: r.interior, lambda r: r.pixels * (1 - r.rim_share)),
-        rim=weighted(lambda r: r.rim, lambda r: r.pixels * r.rim_share),
-        rim_share=weighted(lambda r: r.rim_share, lambda r: r.pixels),
-        misses={m: sum(r.misses[m] for r in reports.values()) for m in MISSES})
+    judged = toy.translations(model.translate, image_size=target.image_size, direction=target.direction,
+                              n=n or target.score_samples)
+    return rim_report(judged.classes(), judged.labels)
 
 
 def rim_table(reports: dict[str, KindReport]) -> str:
@@ -129,7 +110,7 @@ def rim_table(reports: dict[str, KindReport]) -> str:
     rule = "| --- |" + " --- |" * (5 + len(MISSES))
     rows = [f"| {kind} | {r.pixels} | {r.right:.3f} | {r.interior:.3f} | {r.rim:.3f} | {r.rim_share:.2f} | "
             + " | ".join(str(r.misses[m]) for m in MISSES) + " |"
-            for kind, r in {**reports, "all": all_kinds(reports)}.items()]
+            for kind, r in reports.items()]
     return "\n".join([head, rule, *rows])
 
 
@@ -144,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         reports = report_of(Model.from_pretrained(args.model), n=args.n)
     except GanzooError as error:
         raise SystemExit(f"error: {error}") from None
-    together = all_kinds(reports)
+    together = reports["all"]
     print(f"{args.model}: shape accuracy {together.right:.3f} over {together.pixels} shape pixels\n")
     print(rim_table(reports))
 

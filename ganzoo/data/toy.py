@@ -30,7 +30,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ganzoo.errors import InvalidOptionError
-from ganzoo.metrics.toy import HEADLINE, SHAPES, sample_scores, translation_scores
+from ganzoo.metrics.toy import HEADLINE, SHAPES, classify, sample_scores, translation_scores
 
 # Colours in [0, 1]: index 0 is the background, then one per shape type.
 DAY = np.array([(0.92, 0.90, 0.82), (0.90, 0.15, 0.15), (0.15, 0.70, 0.20), (0.15, 0.30, 0.90)], np.float32)
@@ -197,16 +197,48 @@ class ToySet:
         """Score a model on the test split (:mod:`ganzoo.metrics.toy` says what each score means).
 
         For translation sets, ``model`` maps a batch of inputs in [-1, 1] to outputs, compared with the
-        truth pixel by pixel and class by class. For ``single``, ``model`` is ``sample(n) -> images`` or a
-        tensor of images, whose colours, shapes and variety are judged.
+        truth pixel by pixel and class by class (:meth:`translations`). For ``single``, ``model`` is
+        ``sample(n) -> images`` or a tensor of images, whose colours, shapes and variety are judged.
         """
         if self.mode == "single":
             images = model if isinstance(model, Tensor) else model(n)
             return sample_scores(images, palette=self.palette_b)
+        return self.translations(model, image_size=image_size, direction=direction, n=n,
+                                 batch_size=batch_size).scores()
+
+    @torch.no_grad()
+    def translations(self, model: Callable[[Tensor], Tensor], *, image_size: int = 32, direction: str = "AtoB",
+                     n: int = 100, batch_size: int = 50) -> Translations:
+        """``model``'s translations of ``n`` test scenes in ``direction``, beside their truth and the two
+        palettes that judge them: what :meth:`score` scores, for a closer look at the same pixels
+        (benchmarks/toy_rims.py splits them into shape interiors and rims)."""
         inputs, targets, labels = self.truth(image_size=image_size, size=n, direction=direction)
         outputs = torch.cat([model(inputs[i:i + batch_size]).float().cpu() for i in range(0, n, batch_size)])
-        return translation_scores(outputs, targets, labels=labels, palette=self.target_palette(direction),
-                                  input_palette=self.target_palette("AtoB" if direction == "BtoA" else "BtoA"))
+        return Translations(outputs=outputs, targets=targets, labels=labels,
+                            palette=self.target_palette(direction),
+                            input_palette=self.target_palette("AtoB" if direction == "BtoA" else "BtoA"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Translations:
+    """A model's translations of toy scenes beside their truth. The target side's ``palette`` names each
+    output pixel's class; the ``input_palette``'s colours are never right (an unchanged input is no
+    translation). One place for that choice, so the score and any closer look judge alike."""
+
+    outputs: Tensor  # (N, 3, H, W) in [-1, 1]
+    targets: Tensor  # the true translations, likewise
+    labels: Tensor  # (N, H, W): 0 background, 1 + k shape kind k
+    palette: np.ndarray
+    input_palette: np.ndarray
+
+    def classes(self) -> Tensor:
+        """(N, H, W): each output pixel's class in the target palette, NO_CLASS where still an input colour."""
+        return classify(self.outputs, self.palette, confusers=self.input_palette)
+
+    def scores(self) -> dict[str, float]:
+        """L1, PSNR, shape and background accuracy (:func:`ganzoo.metrics.toy.translation_scores`)."""
+        return translation_scores(self.outputs, self.targets, labels=self.labels, palette=self.palette,
+                                  input_palette=self.input_palette)
 
 
 def _split(phase: str) -> str:

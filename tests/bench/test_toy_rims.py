@@ -37,7 +37,7 @@ def test_each_kind_counts_its_misses_by_what_they_were_taken_for():
     predicted[0, 5, 2] = 3  # one rim pixel taken for a triangle
     predicted[0, 3, 3] = NO_CLASS  # one interior pixel in no colour of the target side
     report = rims.rim_report(predicted, labels)
-    assert list(report) == ["square"], "kinds absent from the scenes get no row"
+    assert list(report) == ["square", "all"], "kinds absent from the scenes get no row"
     square = report["square"]
     assert square.pixels == 16 and square.right == 10 / 16
     assert square.interior == 3 / 4 and square.rim == 7 / 12 and square.rim_share == 12 / 16
@@ -47,14 +47,16 @@ def test_each_kind_counts_its_misses_by_what_they_were_taken_for():
     assert table[3] == "| all | 16 | 0.625 | 0.750 | 0.583 | 0.75 | 4 | 1 | 1 |", "one kind: all is that kind"
 
 
-def test_all_kinds_weigh_each_kind_by_its_pixels():
+def test_all_kinds_together_count_every_shape_pixel_once():
     rims = benchmark_script("toy_rims")
     labels = torch.zeros(1, 8, 8, dtype=torch.long)
     # a 2x2 circle (all rim); a 4x4 triangle in the corner (7 rim pixels: the image's edge is no neighbour)
     labels[0, 1:3, 1:3], labels[0, 4:8, 4:8] = 1, 3
     predicted = labels.clone()
     predicted[0, 1:3, 1:3] = 0  # the circle lost to the background
-    together = rims.all_kinds(rims.rim_report(predicted, labels))
+    report = rims.rim_report(predicted, labels)
+    assert list(report) == ["circle", "triangle", "all"]
+    together = report["all"]
     assert together.pixels == 20 and together.right == 16 / 20 and together.rim_share == 11 / 20
     assert together.rim == 7 / 11 and together.interior == 9 / 9 and together.misses["background"] == 4
 
@@ -95,9 +97,9 @@ def test_a_perfect_and_an_unchanged_translation_score_as_the_toy_score_says(tiny
         return images
 
     for answer, expected in ((perfect, 1.0), (unchanged, 0.0)):
-        together = rims.all_kinds(rims.report_of(Answering(run.model, answer)))
+        together = rims.report_of(Answering(run.model, answer))["all"]
         assert together.right == expected == toy.score(answer, direction=direction)["shape_accuracy"]
-    misses = rims.all_kinds(rims.report_of(Answering(run.model, unchanged))).misses
+    misses = rims.report_of(Answering(run.model, unchanged))["all"].misses
     assert misses["input colour"] == together.pixels, "an unchanged picture keeps every input colour"
 
 

@@ -67,6 +67,23 @@ def test_score_uses_the_truth_of_the_direction_asked():
     assert toy.score(lambda x: b[: len(x)], n=20, direction="BtoA")["shape_accuracy"] == 0.0
 
 
+@pytest.mark.parametrize("direction", ["AtoB", "BtoA"])
+def test_translations_hold_what_the_score_judges(direction):
+    """The score is the translations' scores; their classes name the target side's colours and count an
+    input side's colour as no class (an unchanged input is no translation)."""
+    from ganzoo.metrics.toy import NO_CLASS
+
+    toy = toy_set("day2night")
+    a, b, labels = toy.truth(size=20, direction=direction)
+    judged = toy.translations(lambda x: x, n=20, direction=direction, batch_size=7)
+    assert torch.equal(judged.outputs, a) and torch.equal(judged.targets, b) and torch.equal(judged.labels, labels)
+    assert (judged.palette == toy.target_palette(direction)).all()
+    assert judged.scores() == toy.score(lambda x: x, n=20, direction=direction)
+    assert (judged.classes()[labels > 0] == NO_CLASS).all()
+    perfect = toy.translations(lambda x: b[: len(x)], n=20, direction=direction)
+    assert torch.equal(perfect.classes(), labels)
+
+
 @pytest.mark.parametrize("size", [16, 64])
 def test_other_sizes(size):
     ds = toy_set("shapes").dataset(image_size=size, size=4)
