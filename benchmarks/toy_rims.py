@@ -12,8 +12,8 @@ is named by the target colour it is nearest to)::
 
 A run folder, a saved bundle or a Hub repository of a model trained on a translation toy set
 (``toy:day2night``, ``toy:edges2shapes``), judged in the direction it was trained, on the test scenes,
-palettes and count of its run's toy score (ganzoo.data.toy.ToySet.score). docs/recipes/cyclegan.md
-quotes it for the CycleGAN toy.
+palettes and count of its run's toy score (ganzoo.data.toy.ToySet.translations, what ToySet.score
+scores). docs/recipes/cyclegan.md quotes it for the CycleGAN toy.
 """
 
 from __future__ import annotations
