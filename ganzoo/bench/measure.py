@@ -45,11 +45,9 @@ def count_flops(step: Callable[[], Any]) -> int:
     return int(counter.get_total_flops())
 
 
-def time_steps(step: Callable[[], Any], *, device: torch.device, warmup: int, steps: int,
-               repeats: int) -> float:
-    """Seconds per step: the median over ``repeats`` synchronised blocks of ``steps / repeats`` steps."""
-    for _ in range(warmup):
-        step()
+def time_steps(step: Callable[[], Any], *, device: torch.device, steps: int, repeats: int) -> float:
+    """Seconds per step: the median over ``repeats`` synchronised blocks of ``steps / repeats`` steps
+    (warm up first: :func:`measure` does)."""
     synchronize(device)
     repeats = max(1, min(repeats, steps))
     per_block = max(1, steps // repeats)
@@ -129,20 +127,31 @@ def measure(step: Callable[[], Any], *, device: torch.device, batch: int, warmup
             repeats: int, flops: int | None, precision: str) -> dict[str, Any]:
     """One runner's figures: images/s, step time, peak memory, model FLOP utilisation where the
     device's peak is known (``flops``: one step's, counted once per case), and how many times
-    torch.compile compiled again during the timed steps (0 when nothing is compiled)."""
+    torch.compile compiled again during the timed steps (0 when nothing is compiled).
+
+    A compiled function that reaches dynamo's recompile limit raises here instead of going on eager
+    (dynamo's default, silent but for a log line, and then no longer counted): its figures would be
+    neither the compiled step's nor the eager one's, so the configuration is recorded as failed."""
+    import torch._dynamo
     from ganzoo.train.fast import compilations
 
-    reset_peak_memory(device)
-    for _ in range(warmup):
-        step()
-    synchronize(device)
-    compiled = compilations()
-    seconds = time_steps(step, device=device, warmup=0, steps=steps, repeats=repeats)
+    try:
+        with torch._dynamo.config.patch(fail_on_recompile_limit_hit=True):
+            reset_peak_memory(device)
+            for _ in range(warmup):
+                step()
+            synchronize(device)
+            compiled = compilations()
+            seconds = time_steps(step, device=device, steps=steps, repeats=repeats)
+            recompiled = compilations() - compiled
+    except torch._dynamo.exc.FailOnRecompileLimitHit as exc:
+        limit = torch._dynamo.config.recompile_limit
+        raise RuntimeError(f"torch.compile reached dynamo's recompile limit ({limit}): a compiled function met more "
+                           f"input variants than it may compile (TORCH_LOGS=recompiles says which); not timed") from exc
     peak = peak_tflops(device, precision)
     return {
-        # torch.compile asked again after the warm-up: the timed steps paid for compiling (or, past
-        # dynamo's recompile limit, ran eager), so the figure is not the compiled step's
-        "recompiles_while_timed": compilations() - compiled,
+        # dynamo compiled again after the warm-up: the timed steps paid for compiling
+        "recompiles_while_timed": recompiled,
         "step_ms": round(seconds * 1000, 3),
         "images_per_s": round(batch / seconds, 3),
         "peak_memory_mb": peak_memory_mb(device),

@@ -104,6 +104,7 @@ def _geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
+#: A case's kind as the page says it.
 KIND_WORDS = {"train": "training", "infer": "inference"}
 
 
@@ -172,8 +173,8 @@ def gpu_placeholder() -> str:
 
 
 def render(documents: list[dict[str, Any]]) -> str:
-    """The whole page from ``documents`` (see :func:`load`): GPUs first, then by device and profile."""
-    # GPUs first; within a device and profile, a document of inference alone after the training ones
+    """The whole page from ``documents`` (see :func:`load`): GPUs first, then by device and profile, and
+    within those a document of inference alone after the ones with training."""
     ordered = sorted(documents, key=lambda d: (d["device"]["type"] != "cuda", d["device"]["name"],
                                                PROFILES.index(d["options"]["profile"]), _kinds(d) == ["infer"]))
     parts = [HEADER.rstrip()]

@@ -227,7 +227,7 @@ class Translations:
 
     outputs: Tensor  # (N, 3, H, W) in [-1, 1]
     targets: Tensor  # the true translations, likewise
-    labels: Tensor  # (N, H, W): 0 background, 1 + k shape kind k
+    labels: Tensor  # (N, H, W): 0 background, 1 + k shape kind k (outlines: 1 the outline)
     palette: np.ndarray
     input_palette: np.ndarray
 

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -61,22 +62,44 @@ def test_every_case_is_measured_with_the_baseline_beside_it(smoke):
 
 def test_compiling_again_while_timed_is_counted_and_shown():
     """A compiled step that dynamo compiles again after the warm-up (a new input shape each step here;
-    on a GPU, a guard the warm-up did not cover) is counted, and the page says the figure is not the
-    compiled speed; a steady one counts 0."""
+    on a GPU, a guard the warm-up did not cover) is counted, and the page and the log say the figure is
+    not the compiled speed; a steady one counts 0, its warm-up's compilation included in neither."""
     from ganzoo.bench import measure
+    from ganzoo.bench.suite import _line
 
-    double = torch.compile(lambda x: x * 2, backend="eager", dynamic=False)
-    sizes = iter(range(1, 100))
-    growing = measure.measure(lambda: double(torch.ones(next(sizes))), device=torch.device("cpu"), batch=1,
-                              warmup=1, steps=3, repeats=1, flops=None, precision="fp32")
-    fixed = torch.ones(3)
-    steady = measure.measure(lambda: double(fixed), device=torch.device("cpu"), batch=1,
+    calls = []
+
+    def growing_step():
+        calls.append(len(calls))
+        return doubled(torch.ones(len(calls)))
+
+    doubled = torch.compile(lambda x: x * 2, backend="eager", dynamic=False)
+    growing = measure.measure(growing_step, device=torch.device("cpu"), batch=1, warmup=2, steps=3, repeats=1,
+                              flops=None, precision="fp32")
+    assert len(calls) == 2 + 3, "warm-up steps, then the timed ones"
+    assert growing["recompiles_while_timed"] == 3
+    fixed, halved = torch.ones(3), torch.compile(lambda x: x / 2, backend="eager", dynamic=False)
+    steady = measure.measure(lambda: halved(fixed), device=torch.device("cpu"), batch=1,
                              warmup=1, steps=3, repeats=1, flops=None, precision="fp32")
-    assert growing["recompiles_while_timed"] >= 1 and steady["recompiles_while_timed"] == 0
+    assert steady["recompiles_while_timed"] == 0
     case = {"name": "x-b1", "image_size": 32, "batch": 1}
     row = {"config": "compile", "status": "ok", "speed_ratio": 1.0, "flops": None, **growing}
     assert "more times while timed: not the compiled speed" in report._row_cells(case, row, "train")[3]
+    assert "compiled 3 more times while timed" in _line(row)
     assert report._row_cells(case, {**row, **steady}, "train")[3] == "compile"
+    assert "more times" not in _line({**row, **steady})
+
+
+def test_a_step_past_dynamo_s_recompile_limit_is_not_timed():
+    """Past the limit dynamo would run the function eager and stop counting: the figure would be neither
+    speed, so measuring fails in one line (the case's row says it) instead."""
+    from ganzoo.bench import measure
+
+    tripled = torch.compile(lambda x: x * 3, backend="eager", dynamic=False)
+    sizes = iter(range(1, 100))
+    with pytest.raises(RuntimeError, match="recompile limit"):
+        measure.measure(lambda: tripled(torch.ones(next(sizes))), device=torch.device("cpu"), batch=1,
+                        warmup=20, steps=2, repeats=1, flops=None, precision="fp32")
 
 
 def test_the_document_names_device_versions_options_and_startup(smoke):
@@ -116,6 +139,15 @@ def test_the_page_is_made_from_the_json(smoke, tmp_path):
     for case in document["cases"]:
         for row in case["results"]:
             assert f"| {case['name']} | {case['image_size']} | {case['batch']} | {row['config']} |" in page
+
+
+def test_the_committed_page_is_made_from_the_committed_json():
+    """docs/benchmarks.md says no more and no less than benchmarks/results/ holds (regenerate it with
+    `ganzoo bench ... --json benchmarks/results/NAME.json --markdown docs/benchmarks.md`)."""
+    root = Path(__file__).resolve().parents[2]
+    documents = report.load((root / "benchmarks" / "results").glob("*.json"))
+    assert any(d["device"]["type"] == "cuda" for d in documents)
+    assert report.render(documents) == (root / "docs" / "benchmarks.md").read_text()
 
 
 def test_every_table_row_has_the_header_s_columns(smoke):
