@@ -5,8 +5,10 @@ batch already on the device. Time is taken with the device synchronised at both 
 steps (never inside one, so the host keeps queueing work as a real loop does); the steps are split into
 ``repeats`` blocks and the median block counts, which keeps a busy shared machine from deciding the
 figure. FLOPs are counted by torch's :class:`~torch.utils.flop_counter.FlopCounterMode` over one extra
-step (run before the warm-up, untimed): the same count for every configuration of a case, since the
-fast path changes how the arithmetic is done, not how much of it there is.
+step (run before the warm-up, untimed), for the baseline and for ganzoo's plain step; the other
+configurations take the plain step's count (the baseline's when plain did not run), since the fast path
+changes how the arithmetic is done, not how much of it there is. The two counts can differ: DCGAN's
+reference computes D's weight gradients in the generator's update too.
 """
 
 from __future__ import annotations

@@ -178,6 +178,8 @@ def run_case(case: Case, *, device: torch.device, configs: tuple[str, ...], opti
         except Exception as exc:  # noqa: BLE001  (recorded: one configuration never stops the others)
             row = _failure(exc)
             _free(device)
+        if name == "plain" and row.get("flops"):
+            flops = row["flops"]  # ganzoo's own step: the reference's may do more work (DCGAN's does)
         results.append({"config": name, "settings": settings, **row})
         log(_line(results[-1]))
     _add_ratios(results)

@@ -131,6 +131,29 @@ def test_flops_are_counted_and_the_baseline_does_the_same_work(smoke):
             assert abs(base - plain) <= 0.02 * base, (case["name"], base, plain)
 
 
+def test_ganzoo_s_configurations_take_the_plain_step_s_flop_count(monkeypatch):
+    """MFU of a fast configuration is over ganzoo's own step's FLOPs, not the reference's (DCGAN's
+    reference does more work); without plain in the call, the baseline's count is all there is."""
+    from ganzoo.bench import suite
+
+    calls = []
+
+    def fake(make, *, case, device, options, precision, count, flops):
+        calls.append((count, flops))
+        counted = (300 if len(calls) == 1 else 200) if count else None
+        return {"status": "ok", "precision": precision, "flops": counted, "step_ms": 1.0, "images_per_s": 1.0,
+                "peak_memory_mb": None, "peak_tflops": None, "mfu": None}
+
+    monkeypatch.setattr(suite, "_measure_runner", fake)
+    case = next(c for c in cases_for("smoke") if c.name == "dcgan-b128")
+    options = {"warmup": 0, "steps": 1, "repeats": 1}
+    suite.run_case(case, device=torch.device("cpu"), configs=("plain", "bf16"), options=options, log=lambda _: None)
+    assert calls == [(True, None), (True, 300), (False, 200)]
+    calls.clear()
+    suite.run_case(case, device=torch.device("cpu"), configs=("bf16",), options=options, log=lambda _: None)
+    assert calls == [(True, None), (False, 300)]
+
+
 def test_the_page_is_made_from_the_json(smoke, tmp_path):
     document, page, _ = smoke
     assert page == report.render([document])
