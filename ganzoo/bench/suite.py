@@ -166,7 +166,7 @@ def run_case(case: Case, *, device: torch.device, configs: tuple[str, ...], opti
                 **_measure_runner(lambda: _baseline_runner(case, batch, device), case=case, device=device,
                                   options=options, precision="fp32", count=True, flops=None)}]
     log(_line(results[-1]))
-    flops = results[0]["flops"]
+    flops = results[0]["flops"]  # the reference's step: the case's count, and ganzoo's until plain has run
     for name in configs:
         settings = CONFIGS[name]
         try:
@@ -179,11 +179,11 @@ def run_case(case: Case, *, device: torch.device, configs: tuple[str, ...], opti
             row = _failure(exc)
             _free(device)
         if name == "plain" and row.get("flops"):
-            flops = row["flops"]  # ganzoo's own step: the reference's may do more work (DCGAN's does)
+            flops = row["flops"]  # ganzoo's own step for the configurations after it (DCGAN's reference does more)
         results.append({"config": name, "settings": settings, **row})
         log(_line(results[-1]))
     _add_ratios(results)
-    return {**case.to_json(), "flops_per_step": flops, "results": results}
+    return {**case.to_json(), "flops_per_step": results[0]["flops"], "results": results}
 
 
 def _add_ratios(results: list[dict[str, Any]]) -> None:
