@@ -133,10 +133,14 @@ def measure(step: Callable[[], Any], *, device: torch.device, batch: int, warmup
 
     A compiled function that reaches dynamo's recompile limit raises here instead of going on eager
     (dynamo's default, silent but for a log line, and then no longer counted): its figures would be
-    neither the compiled step's nor the eager one's, so the configuration is recorded as failed."""
+    neither the compiled step's nor the eager one's, so the configuration is recorded as failed. Dynamo's
+    caches are emptied first: the limit counts every compilation of a function's code in the process,
+    those made for earlier cases' networks of the same class included, and a runner's budget is its own.
+    """
     import torch._dynamo
     from ganzoo.train.fast import compilations
 
+    torch._dynamo.reset()
     try:
         with torch._dynamo.config.patch(fail_on_recompile_limit_hit=True):
             reset_peak_memory(device)
@@ -147,9 +151,10 @@ def measure(step: Callable[[], Any], *, device: torch.device, batch: int, warmup
             seconds = time_steps(step, device=device, steps=steps, repeats=repeats)
             recompiled = compilations() - compiled
     except torch._dynamo.exc.FailOnRecompileLimitHit as exc:
-        limit = torch._dynamo.config.recompile_limit
-        raise RuntimeError(f"torch.compile reached dynamo's recompile limit ({limit}): a compiled function met more "
-                           f"input variants than it may compile (TORCH_LOGS=recompiles says which); not timed") from exc
+        config = torch._dynamo.config
+        raise RuntimeError(f"not timed: torch.compile reached dynamo's recompile limit ({config.recompile_limit} per "
+                           f"function, {config.accumulated_recompile_limit} in all), a compiled function met more "
+                           f"input variants than it may compile (TORCH_LOGS=recompiles says which)") from exc
     peak = peak_tflops(device, precision)
     return {
         # dynamo compiled again after the warm-up: the timed steps paid for compiling

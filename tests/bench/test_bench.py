@@ -102,6 +102,19 @@ def test_a_step_past_dynamo_s_recompile_limit_is_not_timed():
                         warmup=20, steps=2, repeats=1, flops=None, precision="fp32")
 
 
+def test_each_runner_has_its_own_recompile_budget():
+    """The limit counts a function's compilations across the process: a second runner of the same code
+    (the next case's network of the same class) must not be refused for the first one's."""
+    from ganzoo.bench import measure
+
+    quadrupled = torch.compile(lambda x: x * 4, backend="eager", dynamic=False)
+    for start in (1, 7):  # six shapes each: under the limit alone, over it together
+        sizes = iter(range(start, start + 6))
+        figures = measure.measure(lambda: quadrupled(torch.ones(next(sizes))), device=torch.device("cpu"),
+                                  batch=1, warmup=4, steps=2, repeats=1, flops=None, precision="fp32")
+        assert figures["recompiles_while_timed"] == 2
+
+
 def test_the_document_names_device_versions_options_and_startup(smoke):
     document, _, _ = smoke
     assert document["format"] == "ganzoo-bench"
