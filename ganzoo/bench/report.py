@@ -64,10 +64,17 @@ def short_reason(row: dict[str, Any]) -> str:
     return " ".join(str(row["reason"]).split(";")[0].split())
 
 
-def _config_cell(row: dict[str, Any]) -> str:
-    """The configuration's name, and a warning where torch.compile compiled again while it was timed."""
+def recompile_warning(row: dict[str, Any]) -> str:
+    """Why a measured figure is not the compiled speed, where torch.compile compiled again while timed;
+    empty otherwise. The page and the log both print it, so that they say the same thing."""
     again = row.get("recompiles_while_timed") or 0
-    return row["config"] + (f" (compiled {again} more times while timed: not the compiled speed)" if again else "")
+    return f"compiled {again} more times while timed: not the compiled speed" if again else ""
+
+
+def _config_cell(row: dict[str, Any]) -> str:
+    """The configuration's name, and the recompile warning where there is one."""
+    warning = recompile_warning(row)
+    return row["config"] + (f" ({warning})" if warning else "")
 
 
 def _row_cells(case: dict[str, Any], row: dict[str, Any], kind: str) -> list[str]:

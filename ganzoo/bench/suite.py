@@ -23,7 +23,7 @@ import torch
 from ganzoo.bench import measure
 from ganzoo.bench.baseline import build_baseline
 from ganzoo.bench.cases import CONFIGS, DEFAULT_CONFIGS, PROFILES, Case, cases_for
-from ganzoo.bench.report import short_reason
+from ganzoo.bench.report import recompile_warning, short_reason
 
 FORMAT, FORMAT_VERSION = "ganzoo-bench", 1
 
@@ -201,10 +201,9 @@ def _line(row: dict[str, Any]) -> str:
     if row["status"] != "ok":
         return f"  {row['config']:<14} {row['status']}: {short_reason(row)}"
     ratio = f"  x{row['speed_ratio']:.2f}" if "speed_ratio" in row else ""
-    again = row.get("recompiles_while_timed") or 0
-    warning = f"  (compiled {again} more times while timed)" if again else ""
+    warning = recompile_warning(row)
     return (f"  {row['config']:<14} {row['images_per_s']:>10.2f} img/s  {row['step_ms']:>10.2f} ms/step{ratio}"
-            f"{warning}")
+            + (f"  ({warning})" if warning else ""))
 
 
 def environment(device: torch.device) -> dict[str, Any]:

@@ -252,6 +252,7 @@ TOY_SETS: dict[str, ToySet] = {
                DAY, NIGHT),
         ToySet("edges2shapes", "paired", "Outlines to filled shapes; the fill colour follows from the shape",
                EDGES, DAY, a_is_outline=True),
-        ToySet("shapes", "single", "Filled circles, squares and triangles; samples scored for palette, shapes and variety", None, DAY),
+        ToySet("shapes", "single",
+               "Filled circles, squares and triangles; samples scored for palette, shapes and variety", None, DAY),
     )
 }
