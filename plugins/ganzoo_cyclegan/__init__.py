@@ -63,6 +63,13 @@ CYCLEGAN = Recipe(
     # 2 swapped two colours (0.60). Halving the cycle term alone (identity 2.0 x 5 = 1.0 x 10) gave seed 1
     # 0.907 (interior 0.997, rim 0.80) and seed 2 0.933, but seed 0 0.887 (triangles kept the day's blue):
     # the seeds' scores moved both ways by about 0.03, the spread between seeds, with no gain overall.
+    # Also tried at two threads (seeds 0, 1, 2; the schedule scores 0.93, 0.89, 0.91) and not kept: a
+    # spectrally normalised discriminator 0.96, 0.92, 0.87 (seed 2's square rims taken for background);
+    # lr 7e-4 on seed 1 0.91, but with spectral norm seeds 1 and 2 fell (0.71, 0.23); decaying from
+    # the start (decay_start 0) on seed 1 0.36; CUT's blur-pool resampling (gen.antialias) on seed 1 0.40;
+    # nearest-neighbour upsampling and a 3x3 convolution in place of the transposed one (a trial build,
+    # not an option) 0.39, 0.91, 0.82. Each moved the seeds both ways; the runs under 0.5 swapped shape
+    # kinds (squares drawn as triangles by night and back as squares by day: cycle-consistent, and wrong).
     toy={"data": "toy:day2night", "steps": 1400, "batch_size": 4, "image_size": 32, "lr": 1e-3, "ema": 0.995,
          "identity": 1.0, "decay_start": 0.25,
          "gen.ngf": 16, "gen.n_downsampling": 1, "gen.num_downs": 5, "disc.ndf": 16},
