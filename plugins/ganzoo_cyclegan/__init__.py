@@ -68,14 +68,15 @@ CYCLEGAN = Recipe(
     # lr 7e-4 on seed 1 0.91, but with spectral norm seeds 1 and 2 fell (0.71, 0.23); decaying from
     # the start (decay_start 0) on seed 1 0.36; CUT's blur-pool resampling (gen.antialias) on seed 1 0.40;
     # nearest-neighbour upsampling and a 3x3 convolution in place of the transposed one (a trial build,
-    # not an option) 0.39, 0.91, 0.82. Each moved the seeds both ways; the runs under 0.5 swapped shape
-    # kinds (squares drawn as triangles by night and back as squares by day: cycle-consistent, and wrong).
+    # not an option) 0.39, 0.91, 0.82. Spectral norm and the upsampling trial moved the seeds both ways;
+    # the others, measured on one or two seeds, fell, but for lr 7e-4. The runs under 0.5 swapped shape
+    # kinds (e.g. squares drawn as triangles by night and back as squares by day: cycle-consistent).
     # A discriminator without instance norm (disc.norm none) took the colour errors away: interiors
-    # 0.998-1.000 right on seeds 0-2, 19-27 pixels left in a day colour where the norm left 167-304
+    # 0.998-1.000 right on seeds 0-2, 19-27 pixels left in a day colour where five runs with it left 167-304
     # (a guess at why: instance norm over the 8x8, 4x4 and 3x3 maps subtracts each channel's
     # mean, which is what tells a day colour from a night one). Its misses are rims blurred into the
-    # background: 0.89, 0.94, 0.96; with 1700 steps (its step is cheaper: the time of 1400 with the
-    # norm) 0.93, 0.94, 0.97, but seed 1 at one thread 0.86 (interiors 1.000, square rims 0.49).
+    # background: 0.89, 0.94, 0.96; with 1700 steps (244-250 s at two threads, where 1400 with the norm
+    # took 208-243 s) 0.93, 0.94, 0.97, but seed 1 at one thread 0.86 (interiors 1.000, square rims 0.49).
     toy={"data": "toy:day2night", "steps": 1400, "batch_size": 4, "image_size": 32, "lr": 1e-3, "ema": 0.995,
          "identity": 1.0, "decay_start": 0.25,
          "gen.ngf": 16, "gen.n_downsampling": 1, "gen.num_downs": 5, "disc.ndf": 16},
