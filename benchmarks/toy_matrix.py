@@ -10,7 +10,7 @@ table to Markdown, each score beside the recipe's toy target::
         --json benchmarks/results/toy-matrix.json --markdown docs/toy-results.md
 
 Cells run side by side as long as their threads fit the CPU's cores (``--cores``), so that no run
-shares a core and its wall time is its own. Results merge into an existing JSON file (a cell is keyed
+shares a core and its wall time is its own; each Python's cells start before the next one's. Results merge into an existing JSON file (a cell is keyed
 by recipe, seed, threads, torch version and CPU), so a matrix can be taken in parts and on several
 machines: CUT's toy, seed 1 at two threads, scored 0.55 in one CI run and 0.26 in another, on an Intel
 Xeon, so each row of the table names the CPU it ran on. Cells taken before CPUs were recorded keep their
@@ -95,18 +95,28 @@ class Cell:
         return row
 
 
-def run_matrix(cells: list[Cell], *, cores: int, on_done: Any) -> None:
-    """Start cells while their threads fit in ``cores``; report each as it ends."""
+def run_matrix(cells: list[Cell], *, cores: int, on_done: Any, poll_s: float = 1.0) -> None:
+    """Start cells while their threads fit in ``cores``; report each as it ends.
+
+    A cell may start ahead of an earlier one that does not fit yet (one-thread runs pair up while a
+    two-thread run waits), but only among the first waiting Python's cells: one torch version's cells
+    all start before the next one's, so a miss under the first shows up within its part of the matrix's
+    time (a CycleGAN miss at two threads once came last, after every one-thread cell of both versions).
+    The price: a core may stand idle while a version's last one-thread run ends.
+    """
     waiting, running = list(cells), []
     while waiting or running:
         busy = sum(c.threads for c in running)
+        first_python = waiting[0].python if waiting else None
         for cell in list(waiting):
+            if cell.python != first_python:
+                break
             if busy + cell.threads <= cores or not running:
                 cell.start()
                 running.append(cell)
                 waiting.remove(cell)
                 busy += cell.threads
-        time.sleep(1.0)
+        time.sleep(poll_s)
         for cell in [c for c in running if c.process is not None and c.process.poll() is not None]:
             running.remove(cell)
             on_done(cell.key, cell.result())

@@ -39,3 +39,44 @@ def test_report_only_rewrites_the_table_from_the_json(tmp_path):
     (tmp_path / "m.json").write_text(json.dumps(results))
     assert matrix.main(["--report-only", "--json", str(tmp_path / "m.json"), "--markdown", str(tmp_path / "m.md")]) == 0
     assert "| Some CPU, 2 cores | 2.14.1 | 2 | 0 | 0.500 | 0/1 |" in (tmp_path / "m.md").read_text()
+
+
+class _FakeProcess:
+    """Ends after a given number of polls."""
+
+    def __init__(self, polls):
+        self.polls = polls
+
+    def poll(self):
+        self.polls -= 1
+        return 0 if self.polls <= 0 else None
+
+
+class _FakeCell:
+    """A cell that records when it starts and how many threads were busy then, and runs for ``polls``."""
+
+    def __init__(self, python, seed, threads, polls, log):
+        self.python, self.seed, self.threads, self.polls, self.log = python, seed, threads, polls, log
+        self.key = f"{python}/seed{seed}/threads{threads}"
+        self.process = None
+
+    def start(self):
+        self.log.append(self.key)
+        self.process = _FakeProcess(self.polls)
+
+    def result(self):
+        return {}
+
+
+def test_each_pythons_cells_start_before_the_next_ones_and_one_thread_runs_pair_up():
+    matrix = _matrix()
+    log, done = [], []
+    # Seed 0's one-thread run ends first: a free core that the old scheduler gave to the next Python's
+    # one-thread run, ahead of this Python's two-thread runs.
+    polls = {0: 1, 1: 3}
+    cells = [_FakeCell(py, seed, threads, polls[seed] * threads, log)
+             for py in ("torchA", "torchB") for seed in (0, 1) for threads in (1, 2)]
+    matrix.run_matrix(cells, cores=2, on_done=lambda key, row: done.append(key), poll_s=0)
+    assert log == ["torchA/seed0/threads1", "torchA/seed1/threads1", "torchA/seed0/threads2", "torchA/seed1/threads2",
+                   "torchB/seed0/threads1", "torchB/seed1/threads1", "torchB/seed0/threads2", "torchB/seed1/threads2"]
+    assert sorted(done) == sorted(c.key for c in cells)
