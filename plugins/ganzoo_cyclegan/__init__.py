@@ -37,52 +37,23 @@ CYCLEGAN = Recipe(
     defaults={"lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "batch_size": 1, "image_size": 256,
               "lr_policy": "linear", "decay_start": 0.5, "epochs": 200},
     optimizer_lr={"D": "lr_d"},
-    # 32x32 toy images (issue 12). The paper's layout at toy width (ngf 32, two downsamplings, lr 2e-4,
-    # 400 steps) turned every shape into a green blob. Measured (shape accuracy, seed 0, one thread, 1000
-    # steps of 4, ngf/ndf 16): two downsamplings 0.57, one 0.77 (at 1/4 of 32 pixels the blocks lose a
-    # 10-pixel shape; at 1/2 they cost the same with ngf 16), none 0.84; lr 1e-3 0.92 (2e-3: 0.70); an
-    # average of the generators (ema 0.995) 0.93; batch 8 for 600 steps 0.72; without the identity loss
-    # 0.30 (it anchors the colours). U-Nets, if chosen, get 5 levels (2**5 = 32).
-    # Across seeds 0-4 that schedule scored 0.93, 0.87, 0.91, 0.85, 0.71: some seeds swapped two shape
-    # colours (blue triangles turned green, a cycle-consistent answer). A heavier identity term (1.0
-    # instead of the paper's 0.5) keeps each class's colour: 0.90, 0.90, 0.89, 0.94, 0.95; starting the
-    # learning rate's linear decay at a quarter of the run instead of half cleans the edges: 0.93, 0.89,
-    # 0.93, 0.91, 0.94. Tried and not kept (seeds 3 and 4, or 0 and 2): a 2-layer discriminator
-    # 0.70/0.70, no image pool 0.66/0.73, identity 1.5 0.93/0.88 and 2.0 0.90/0.89, ema 0.998 (the same
-    # as 0.995: the average's warm-up keeps its decay under 0.991 for the first 1000 steps).
-    # With 1000 steps seed 0 at two threads still swapped two colours (0.80; seeds 1-4 0.93 0.94 0.94
-    # 0.95). 1400 steps (40% more time, about 3 minutes on 2 cores) leave no swap in seeds 0-4 at one
-    # and two threads: 0.93 0.93 0.91 0.95 0.96 and 0.93 0.89 0.91 0.96 0.96. A discriminator twice as
-    # wide (ndf 32) at 1000 steps, one thread, was worse: seeds 0-3 0.86 0.42 0.89 0.88.
-    # The one miss left, seed 1 at two threads (0.891), is on the shapes' rims: 0.985 of the interior
-    # pixels are right, 0.78 of the rim pixels (benchmarks/toy_rims.py; at 32x32 the shapes are 0.45
-    # rim), and some triangles keep the day's blue. Tried on it and not kept: 1700 steps (0.894, a fifth
-    # more time), no downsampling (0.45), a discriminator learning rate twice the generator's (lr_d
-    # 2e-3: 0.35). Half the cycle weight (5 instead of 10) lifted it to 0.917, but the identity term is
-    # scaled by the cycle weight (the reference's lambda_identity * lambda_A) and at half its weight seed
-    # 2 swapped two colours (0.60). Halving the cycle term alone (identity 2.0 x 5 = 1.0 x 10) gave seed 1
-    # 0.907 (interior 0.997, rim 0.80) and seed 2 0.933, but seed 0 0.887 (triangles kept the day's blue):
-    # the seeds' scores moved both ways by about 0.03, the spread between seeds, with no gain overall.
-    # Also tried at two threads (seeds 0, 1, 2; the schedule scores 0.93, 0.89, 0.91) and not kept: a
-    # spectrally normalised discriminator 0.96, 0.92, 0.87 (seed 2's square rims taken for background);
-    # lr 7e-4 on seed 1 0.91, but with spectral norm seeds 1 and 2 fell (0.71, 0.23); decaying from
-    # the start (decay_start 0) on seed 1 0.36; CUT's blur-pool resampling (gen.antialias) on seed 1 0.40;
-    # nearest-neighbour upsampling and a 3x3 convolution in place of the transposed one (a trial build,
-    # not an option) 0.39, 0.91, 0.82. Spectral norm and the upsampling trial moved the seeds both ways;
-    # the others, measured on one or two seeds, fell, but for lr 7e-4. The runs under 0.5 swapped shape
-    # kinds (e.g. squares drawn as triangles by night and back as squares by day: cycle-consistent).
-    # A discriminator without instance norm (disc.norm none) took the colour errors away: interiors
-    # 0.998-1.000 right on seeds 0-2, 19-27 pixels left in a day colour where five runs with it left 167-304
-    # (a guess at why: instance norm over the 8x8, 4x4 and 3x3 maps subtracts each channel's
-    # mean, which is what tells a day colour from a night one). Its misses are rims blurred into the
-    # background: 0.89, 0.94, 0.96; with 1700 steps (244-250 s at two threads, where 1400 with the norm
-    # took 208-243 s) 0.93, 0.94, 0.97, but seed 1 at one thread 0.86 (interiors 1.000, square rims 0.49).
-    # Decaying from half the run as well (decay_start 0.5) lifted seed 1 at one thread to 0.93, but
-    # across seeds 0-4 (one and two threads: 0.96 0.93 0.96 0.37 0.93 and 0.95 0.98 0.96 0.36 0.97) seed
-    # 3 swapped squares and triangles, kind and colour. Half the cycle weight, keeping the identity term's
-    # weight (cycle 5, identity 2), undid that swap (0.98), but seed 4 then blurred its rims at one thread
-    # (0.885) and collapsed at two (0.008: a flat night side, the shapes faintly visible). With the norm
-    # the schedule's ten runs kept every shape's kind, so the norm stays.
+    # 32x32 toy images (issue 12). The paper's layout at toy width turned every shape into a green blob;
+    # docs/recipes/cyclegan.md ("How the toy schedule was found") has every trial with its scores. Why
+    # each setting differs from the paper:
+    # - one downsampling, not two: at a quarter of 32 pixels the residual blocks lose a 10-pixel shape
+    #   (none at all did well on one seed and badly on another);
+    # - lr 1e-3: in 1000 steps of batch 4 it learned the shapes far better than 2e-4 (ngf/ndf 16 keep a
+    #   step cheap; a discriminator twice as wide and batch 8 both scored lower);
+    # - an average of the generators' weights (ema), which scored a little higher on the same run;
+    # - identity 1.0, twice the paper's: it keeps each kind's colour, where at 0.5 some seeds swapped two;
+    # - the linear decay from a quarter of the run, not half: it cleaned the shapes' edges;
+    # - 1400 steps: at 1000 one seed still swapped two colours.
+    # The discriminator keeps the paper's instance norm: without it the shapes' interiors took their night
+    # colours, but one seed swapped squares and triangles (which a cycle undoes), and the one variant tried
+    # that kept its kinds collapsed another seed. U-Nets, if chosen, get 5 levels (2**5 = 32).
+    # The schedule meets its target on 9 of seeds 0-4's 10 runs but on 2 of seeds 5-9 at two threads: a
+    # run's colours are settled in its first few hundred steps and some seeds settle them wrong; others
+    # blur their rims.
     toy={"data": "toy:day2night", "steps": 1400, "batch_size": 4, "image_size": 32, "lr": 1e-3, "ema": 0.995,
          "identity": 1.0, "decay_start": 0.25,
          "gen.ngf": 16, "gen.n_downsampling": 1, "gen.num_downs": 5, "disc.ndf": 16},
