@@ -10,7 +10,8 @@ table to Markdown, each score beside the recipe's toy target::
         --json benchmarks/results/toy-matrix.json --markdown docs/toy-results.md
 
 Cells run side by side as long as their threads fit the CPU's cores (``--cores``), so that no run
-shares a core and its wall time is its own; each Python's cells start before the next one's. Results merge into an existing JSON file (a cell is keyed
+shares a core and its wall time is its own; each Python's cells start before the next one's (cells come
+grouped by Python, as ``main()`` builds them). Results merge into an existing JSON file (a cell is keyed
 by recipe, seed, threads, torch version and CPU), so a matrix can be taken in parts and on several
 machines: CUT's toy, seed 1 at two threads, scored 0.55 in one CI run and 0.26 in another, on an Intel
 Xeon, so each row of the table names the CPU it ran on. Cells taken before CPUs were recorded keep their

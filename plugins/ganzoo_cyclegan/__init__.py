@@ -45,7 +45,8 @@ CYCLEGAN = Recipe(
     # - lr 1e-3: in 1000 steps of batch 4 it learned the shapes far better than 2e-4 (ngf/ndf 16 keep a
     #   step cheap; a discriminator twice as wide and batch 8 both scored lower);
     # - an average of the generators' weights (ema), which scored a little higher on the same run;
-    # - identity 1.0, twice the paper's: it keeps each kind's colour, where at 0.5 some seeds swapped two;
+    # - identity 1.0, twice the paper's: it kept each kind's colour on seeds 0-4, where at 0.5 some
+    #   seeds swapped two;
     # - the linear decay from a quarter of the run, not half: it cleaned the shapes' edges;
     # - 1400 steps: at 1000 one seed still swapped two colours.
     # The discriminator keeps the paper's instance norm: without it the shapes' interiors took their night

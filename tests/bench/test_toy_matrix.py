@@ -53,7 +53,7 @@ class _FakeProcess:
 
 
 class _FakeCell:
-    """A cell that records when it starts and how many threads were busy then, and runs for ``polls``."""
+    """A cell that records when it starts, and runs for ``polls``."""
 
     def __init__(self, python, seed, threads, polls, log):
         self.python, self.seed, self.threads, self.polls, self.log = python, seed, threads, polls, log
