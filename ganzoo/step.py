@@ -137,7 +137,7 @@ class Step:
         for optimizer in optimizers:
             optimizer.zero_grad(set_to_none=True)
         scaler = self.precision.scalers.get(groups[0])
-        with self.precision.outside_autocast():
+        with self.precision.outside_autocast(), scaled_rates(optimizers, [self.lr_scale(g) for g in groups]):
             if scaler is None:
                 loss.backward()
                 for optimizer in optimizers:
@@ -147,6 +147,13 @@ class Step:
                 for optimizer in optimizers:
                     scaler.step(optimizer)
                 scaler.update()
+
+    def lr_scale(self, group: str) -> float:
+        """A factor on ``group``'s scheduled learning rate for this iteration's update (1: the schedule's
+        own). A recipe overrides it to hold a group back through a phase of training (CycleGAN ramps its
+        generators up after their pre-training); :meth:`update` applies it to that update alone, and
+        metrics.csv logs the rate with it."""
+        return 1.0
 
     def discriminator_loss(self, disc: nn.Module, real: Tensor, fake: Tensor, *, scale: float = 0.5) -> Tensor:
         """The adversarial loss on real and (detached) fake inputs, times ``scale`` (the reference
@@ -190,6 +197,25 @@ class Step:
     def eval_mode(self) -> contextlib.AbstractContextManager[None]:
         """A context in which every network is in eval mode (restored afterwards)."""
         return eval_mode(self.nets.values())
+
+
+@contextlib.contextmanager
+def scaled_rates(optimizers: Sequence[torch.optim.Optimizer], scales: Sequence[float]) -> Iterator[None]:
+    """Inside the block each optimizer's learning rates are times its scale; afterwards they are the
+    schedule's again, exactly (the scheduler owns them)."""
+    if all(scale == 1.0 for scale in scales):
+        yield
+        return
+    saved = [[group["lr"] for group in opt.param_groups] for opt in optimizers]
+    for opt, scale in zip(optimizers, scales):
+        for group in opt.param_groups:
+            group["lr"] = group["lr"] * scale
+    try:
+        yield
+    finally:
+        for opt, rates in zip(optimizers, saved):
+            for group, rate in zip(opt.param_groups, rates):
+                group["lr"] = rate
 
 
 def labelled_rows(rows: SampleRows) -> tuple[list[str], list[Tensor]]:

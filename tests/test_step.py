@@ -94,3 +94,19 @@ def test_a_lazy_penalty_is_taken_every_kth_iteration_k_times_as_strong():
     lazy = HingeLoss(r1_weight=1.0, r1_interval=4)
     assert [loss_at(i, lazy) for i in range(9)] == pytest.approx(
         [plain + 4 * r1 if i % 4 == 0 else plain for i in range(9)], rel=1e-5)
+
+
+def test_an_update_takes_the_steps_rate_scale_for_that_update_only():
+    from ganzoo.step import Step
+
+    class Halved(Step):
+        def lr_scale(self, group):
+            return 0.5 if group == "G" else 1.0
+
+    weights = {g: torch.nn.Parameter(torch.zeros(2)) for g in ("G", "D")}
+    optimizers = {g: torch.optim.SGD([w], lr=0.1) for g, w in weights.items()}
+    step = Halved(nets={}, adversarial=None, aux={}, optimizers=optimizers, hparams={}, device=torch.device("cpu"),
+                  inference={})
+    step.update(("G", "D"), (weights["G"] + weights["D"]).sum())  # gradient 1 on every weight
+    assert weights["G"].tolist() == pytest.approx([-0.05, -0.05]) and weights["D"].tolist() == pytest.approx([-0.1, -0.1])
+    assert optimizers["G"].param_groups[0]["lr"] == 0.1, "the schedule's rate is back after the update"

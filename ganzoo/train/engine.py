@@ -38,7 +38,7 @@ from ganzoo.train.ema import WeightAverage
 from ganzoo.train.evaluation import BEST_DIR, TrainingEvaluation
 from ganzoo.train.events import Events
 from ganzoo.train.run import Run
-from ganzoo.train.schedules import make_scheduler
+from ganzoo.train.schedules import advance, make_scheduler
 from ganzoo.train.spec import RunSpec
 
 
@@ -574,7 +574,7 @@ class Trainer:
             self.ema.update()  # after every iteration (a critic's extra steps included: decay counts iterations)
         for sched in self.schedulers.values():
             if not isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                sched.step()
+                advance(sched)
         return logs
 
     def _accumulate(self, logs: dict[str, Tensor]) -> None:
@@ -625,7 +625,8 @@ class Trainer:
         self._log(step, means, rate)
 
     def _log(self, step: int, means: dict[str, float], rate: float) -> None:
-        lrs = {f"lr_{name}": opt.param_groups[0]["lr"] for name, opt in self.optimizers.items()}
+        # the rate of the next update: the schedule's, times the step's scale (a phase that holds a group back)
+        lrs = {f"lr_{name}": opt.param_groups[0]["lr"] * self.step.lr_scale(name) for name, opt in self.optimizers.items()}
         row = {"step": step, "epoch": round(step / self.batches_per_epoch, 3), "images_per_s": round(rate, 2),
                **lrs, **means}
         for sched in self.schedulers.values():  # on every process: the means are the same everywhere

@@ -3,6 +3,8 @@ plateau."""
 
 from __future__ import annotations
 
+import warnings
+
 from torch.optim import Optimizer, lr_scheduler
 
 from ganzoo.errors import InvalidOptionError
@@ -34,3 +36,19 @@ def make_scheduler(optimizer: Optimizer, *, policy: str, total_steps: int, decay
     if policy == "constant":
         return lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     raise InvalidOptionError(f"unknown lr_policy {policy!r}; valid: {', '.join(SCHEDULES)}")
+
+
+def advance(scheduler: lr_scheduler.LRScheduler) -> None:
+    """One step of ``scheduler`` on the run's clock, whether or not its optimizer stepped this iteration.
+
+    A group may rest through a run's first iterations (CycleGAN's discriminators while ``pretrain_steps``
+    pre-trains the generators), and its schedule still counts them. Torch warns on a scheduler's first
+    step when its optimizer has not stepped yet, guessing the calls came in the wrong order; here they
+    did not, so the warning is silenced, only until the optimizer's first step.
+    """
+    if getattr(scheduler.optimizer, "_opt_called", False):  # torch sets it on the first optimizer.step()
+        scheduler.step()
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`")
+        scheduler.step()

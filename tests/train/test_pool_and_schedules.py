@@ -1,13 +1,14 @@
 """The image pool and the learning-rate schedules."""
 
 import random
+import warnings
 
 import pytest
 import torch
 
 from ganzoo.errors import InvalidOptionError
 from ganzoo.train.pool import ImagePool
-from ganzoo.train.schedules import make_scheduler
+from ganzoo.train.schedules import advance, make_scheduler
 
 
 def test_pool_fills_then_swaps_about_half():
@@ -61,3 +62,14 @@ def test_step_and_cosine():
 def test_unknown_policy():
     with pytest.raises(InvalidOptionError, match="linear, step, cosine, plateau"):
         lrs("exponential")
+
+
+def test_a_resting_optimizers_schedule_keeps_the_runs_clock_without_a_warning():
+    resting = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = make_scheduler(resting, policy="linear", total_steps=4, decay_start=0.5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            advance(sched)
+    assert not caught, [str(w.message) for w in caught]
+    assert resting.param_groups[0]["lr"] == pytest.approx(1.0 / 3), "three steps in, as if it had stepped"
