@@ -1,0 +1,99 @@
+"""CycleGAN (plugins/ganzoo_cyclegan): the generators' pre-training (``pretrain_steps``) before the adversarial game."""
+
+import csv
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ganzoo.errors import GanzooError
+from ganzoo.train.engine import Trainer
+from tests.train.tiny import tiny_spec
+
+
+def snapshot(trainer, name):
+    return [p.detach().clone() for p in trainer.nets[name].parameters()]
+
+
+def changed(before, net):
+    return any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+
+
+def test_pretraining_trains_the_generators_alone_then_hands_over(tmp_path):
+    trainer = Trainer(tiny_spec("cyclegan", sets={"pretrain_steps": 2}), tmp_path / "run", progress=False)
+    batches = trainer.device_batches(0)
+    before = {name: snapshot(trainer, name) for name in trainer.nets}
+    for _ in range(2):
+        logs = trainer.iteration(next(batches))
+        assert set(logs) == {"G_pretrain_A", "G_pretrain_B"}
+    for name in ("gen_ab", "gen_ba"):
+        assert changed(before[name], trainer.nets[name]), f"{name} did not learn in pre-training"
+    for name in ("disc_a", "disc_b"):
+        assert not changed(before[name], trainer.nets[name]), f"{name} moved in pre-training"
+    assert len(trainer.step.pool_a.images) == 0 and len(trainer.step.pool_b.images) == 0
+    logs = trainer.iteration(next(batches))
+    assert {"G_gan_AB", "G_cycle_A", "D_A", "D_B"} <= set(logs), "the third iteration is the paper's step"
+    assert changed(before["disc_a"], trainer.nets["disc_a"])
+
+
+def test_pretraining_brings_each_generator_towards_giving_its_input_back(tmp_path):
+    spec = tiny_spec("cyclegan", steps=30, sets={"pretrain_steps": 30, "deterministic": True}, lr=2e-3)
+    trainer = Trainer(spec, tmp_path / "run", progress=False)
+    batch = next(trainer.device_batches(0))
+
+    def distance():
+        with torch.no_grad():
+            return (F.l1_loss(trainer.nets["gen_ab"](batch["A"]), batch["A"]).item(),
+                    F.l1_loss(trainer.nets["gen_ba"](batch["B"]), batch["B"]).item())
+
+    start = distance()
+    for _ in range(30):
+        trainer.iteration(batch)
+    end = distance()
+    assert end[0] < 0.5 * start[0] and end[1] < 0.5 * start[1], (start, end)
+
+
+def test_pretraining_refuses_sides_with_different_channels(tmp_path):
+    spec = tiny_spec("cyclegan", sets={"pretrain_steps": 1, "out_channels": 1})
+    with pytest.raises(GanzooError, match="pretrain_steps needs as many channels on both sides .A has 3, B 1."):
+        Trainer(spec, tmp_path / "run", progress=False)
+    Trainer(tiny_spec("cyclegan", sets={"out_channels": 1}), tmp_path / "without", progress=False)
+
+
+def test_the_paper_has_no_pretraining():
+    import ganzoo_cyclegan
+
+    assert ganzoo_cyclegan.CYCLEGAN.hparams["pretrain_steps"] == 0
+
+
+def test_the_generators_rate_climbs_after_pretraining_and_the_log_shows_it(tmp_path):
+    spec = tiny_spec("cyclegan", steps=6, sets={"pretrain_steps": 2, "gen_warmup_steps": 3}, lr_policy="constant",
+                     lr=0.01)
+    trainer = Trainer(spec, tmp_path / "run", progress=False)
+    scales = []
+    for _ in range(6):
+        scales.append((trainer.step.lr_scale("G"), trainer.step.lr_scale("D")))
+        trainer.step.iteration += 1
+    assert scales == [(1.0, 1.0), (1.0, 1.0), (1 / 3, 1.0), (2 / 3, 1.0), (1.0, 1.0), (1.0, 1.0)]
+
+    trainer = Trainer(spec, tmp_path / "logged", progress=False)
+    trainer.run_training()
+    rows = list(csv.DictReader(open(tmp_path / "logged" / "metrics.csv")))
+    logged = [float(row["lr_G"]) / 0.01 for row in rows]  # the rate of the update after each step
+    assert logged == pytest.approx([1.0, 1 / 3, 2 / 3, 1.0, 1.0, 1.0])
+    assert all(float(row["lr_D"]) == pytest.approx(0.01) for row in rows)
+    assert trainer.optimizers["G"].param_groups[0]["lr"] == pytest.approx(0.01), "the schedule's own rate"
+
+
+def test_the_warmed_up_update_moves_the_generators_by_the_scaled_rate(tmp_path):
+    moved = {}
+    for warmup in (0, 4):
+        spec = tiny_spec("cyclegan", sets={"gen_warmup_steps": warmup}, lr_policy="constant", lr=0.01,
+                         beta1=0.0, beta2=0.0)
+        trainer = Trainer(spec, tmp_path / f"w{warmup}", progress=False)
+        before = snapshot(trainer, "gen_ab")
+        trainer.step.train_step(next(trainer.device_batches(0)))
+        moved[warmup] = max((a - b).abs().max().item() for a, b in zip(before, trainer.nets["gen_ab"].parameters()))
+    # beta2 0: Adam's update is the rate times the gradient's sign, so the largest move is the rate itself
+    assert moved[0] == pytest.approx(0.01, rel=1e-3)
+    assert moved[4] == pytest.approx(0.01 / 4, rel=1e-3)
