@@ -95,8 +95,9 @@ class Step:
             raise GanzooError(f"this model translates {' and '.join(self.inference_networks)} only, not {direction}")
         return self.nets[self.inference_networks[direction]]
 
-    def monitor(self, means: Mapping[str, float]) -> float:
-        """The one number a plateau schedule watches: by default the sum of the logged losses."""
+    def monitor(self, means: Mapping[str, float]) -> float | None:
+        """The one number a plateau schedule watches: by default the sum of the logged losses; None for
+        an interval it should not judge (a phase whose losses are no baseline for the next one's)."""
         return float(sum(means.values()))
 
     def state_dict(self) -> dict[str, Any]:
@@ -137,7 +138,7 @@ class Step:
         for optimizer in optimizers:
             optimizer.zero_grad(set_to_none=True)
         scaler = self.precision.scalers.get(groups[0])
-        with self.precision.outside_autocast(), scaled_rates(optimizers, [self.lr_scale(g) for g in groups]):
+        with self.precision.outside_autocast(), _scaled_rates(optimizers, [self.lr_scale(g) for g in groups]):
             if scaler is None:
                 loss.backward()
                 for optimizer in optimizers:
@@ -200,7 +201,7 @@ class Step:
 
 
 @contextlib.contextmanager
-def scaled_rates(optimizers: Sequence[torch.optim.Optimizer], scales: Sequence[float]) -> Iterator[None]:
+def _scaled_rates(optimizers: Sequence[torch.optim.Optimizer], scales: Sequence[float]) -> Iterator[None]:
     """Inside the block each optimizer's learning rates are times its scale; afterwards they are the
     schedule's again, exactly (the scheduler owns them)."""
     if all(scale == 1.0 for scale in scales):

@@ -625,13 +625,14 @@ class Trainer:
         self._log(step, means, rate)
 
     def _log(self, step: int, means: dict[str, float], rate: float) -> None:
-        # the rate of the next update: the schedule's, times the step's scale (a phase that holds a group back)
+        # the schedule's rate times the step's scale (a phase that holds a group back), before a plateau step
         lrs = {f"lr_{name}": opt.param_groups[0]["lr"] * self.step.lr_scale(name) for name, opt in self.optimizers.items()}
         row = {"step": step, "epoch": round(step / self.batches_per_epoch, 3), "images_per_s": round(rate, 2),
                **lrs, **means}
+        watched = self.step.monitor(means)  # None: nothing a plateau should judge in this interval
         for sched in self.schedulers.values():  # on every process: the means are the same everywhere
-            if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                sched.step(self.step.monitor(means))
+            if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau) and watched is not None:
+                sched.step(watched)
         if self.main:
             self.metrics.append(row)
             self.events.notify("ganzoo_log", run=self.run, step=step, metrics=row)

@@ -44,9 +44,10 @@ def advance(scheduler: lr_scheduler.LRScheduler) -> None:
     A group may rest through a run's first iterations (CycleGAN's discriminators while ``pretrain_steps``
     pre-trains the generators), and its schedule still counts them. Torch warns on a scheduler's first
     step when its optimizer has not stepped yet, guessing the calls came in the wrong order; here they
-    did not, so the warning is silenced, only until the optimizer's first step.
+    did not, so that one warning is silenced (and nothing else is touched once it cannot come).
     """
-    if getattr(scheduler.optimizer, "_opt_called", False):  # torch sets it on the first optimizer.step()
+    # torch warns at a scheduler's first step (_step_count 1) when the optimizer has not stepped (_opt_called)
+    if getattr(scheduler, "_step_count", 1) != 1 or getattr(scheduler.optimizer, "_opt_called", False):
         scheduler.step()
         return
     with warnings.catch_warnings():

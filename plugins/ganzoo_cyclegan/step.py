@@ -23,8 +23,8 @@ class CycleGANStep(Step):
         gen = self.nets["gen_ab"]
         channels = getattr(gen, "in_channels", None), getattr(gen, "out_channels", None)
         if self.pretrain_steps and None not in channels and channels[0] != channels[1]:
-            raise InvalidOptionError(f"pretrain_steps needs as many channels on both sides (A has {channels[0]}, "
-                                     f"B {channels[1]}): set pretrain_steps=0")
+            raise InvalidOptionError(channels_message(*channels))  # before training; a generator that
+            # does not say its channels is checked at the first pre-training iteration
 
     def train_step(self, batch: dict[str, Any]) -> dict[str, Tensor]:
         real_a, real_b = batch["A"], batch["B"]
@@ -47,12 +47,11 @@ class CycleGANStep(Step):
         return logs
 
     def lr_scale(self, group: str) -> float:
-        """The generators' warm-up (``gen_warmup_steps``): after pre-training their rate climbs linearly,
-        from 1/n of the schedule's at the first adversarial update to all of it at the n-th. Why: Adam
-        moves each weight by about the rate at each update, whatever the gradient's size, and the
-        discriminators start untrained, so at full rate a few dozen updates wipe out what pre-training
-        built (at the toy's rate, 1e-3, every shape was a blob 20 updates in); climbing, the generators
-        move from the identity map no faster than the discriminators learn."""
+        """The generators' warm-up (``gen_warmup_steps``, n): their rate climbs linearly from 1/n of the
+        schedule's at the first iteration after pre-training to all of it at the n-th (iterations, not
+        updates: with a critic's extra steps the generators update on fewer of them). Why: at full rate
+        the first updates against untrained discriminators undo the pre-training (docs/recipes/cyclegan.md,
+        "Pre-training and a warm-up on the toy")."""
         if group != "G" or not self.gen_warmup_steps or self.iteration < self.pretrain_steps:
             return 1.0
         return min(1.0, (self.iteration - self.pretrain_steps + 1) / self.gen_warmup_steps)
@@ -61,13 +60,14 @@ class CycleGANStep(Step):
         """An iteration of the generators' pre-training (``pretrain_steps``; CartoonGAN's initialization
         phase, Chen, Lai, Liu, CVPR 2018, with the pixels' L1 where CartoonGAN compares VGG features):
         each generator learns to give its own input back while the discriminators rest and the pools
-        stay empty. Why: the adversarial game then starts from the identity map, which keeps every
-        region's outline and colour. From a random map the generators settle the colours in their first
-        few hundred steps, and a cycle-consistent permutation (two kinds of object trading colours and
-        outlines) answers the losses as well as the right mapping does.
-        """
-        losses = {"G_pretrain_A": F.l1_loss(self.nets["gen_ab"](real_a), real_a),
-                  "G_pretrain_B": F.l1_loss(self.nets["gen_ba"](real_b), real_b)}
+        stay empty, so that the adversarial game starts from the identity map, where every region keeps
+        its outline, rather than from random weights, which may settle on two kinds of object trading
+        colours and outlines (a permutation the cycle loss accepts; docs/recipes/cyclegan.md)."""
+        if real_a.shape[1] != real_b.shape[1]:
+            raise InvalidOptionError(channels_message(real_a.shape[1], real_b.shape[1]))
+        # in float32 whatever the run's precision, as ganzoo's own losses are
+        losses = {"G_pretrain_A": F.l1_loss(self.nets["gen_ab"](real_a).float(), real_a.float()),
+                  "G_pretrain_B": F.l1_loss(self.nets["gen_ba"](real_b).float(), real_b.float())}
         self.update("G", sum(losses.values()))
         return {k: v.detach() for k, v in losses.items()}
 
@@ -96,8 +96,11 @@ class CycleGANStep(Step):
         return {"input A": real_a, "translated to B": fake_b, "reconstructed A": g_ba(fake_b),
                 "input B": real_b, "translated to A": fake_a, "reconstructed B": g_ab(fake_a)}
 
-    def monitor(self, means: dict[str, float]) -> float:
-        """The generators' losses (what a plateau schedule should watch)."""
+    def monitor(self, means: dict[str, float]) -> float | None:
+        """The generators' losses (what a plateau schedule should watch); None over an interval with
+        pre-training in it, whose reconstruction losses are no baseline for the adversarial ones."""
+        if any(k.startswith("G_pretrain") for k in means):
+            return None
         return sum(v for k, v in means.items() if k.startswith("G_"))
 
     def state_dict(self) -> dict[str, Any]:
@@ -107,3 +110,7 @@ class CycleGANStep(Step):
         super().load_state_dict(state)
         self.pool_a.load_state_dict(state["pool_a"], device=self.device)
         self.pool_b.load_state_dict(state["pool_b"], device=self.device)
+
+
+def channels_message(a: int, b: int) -> str:
+    return f"pretrain_steps needs as many channels on both sides (A has {a}, B {b}): set pretrain_steps=0"

@@ -60,10 +60,21 @@ def test_pretraining_refuses_sides_with_different_channels(tmp_path):
     Trainer(tiny_spec("cyclegan", sets={"out_channels": 1}), tmp_path / "without", progress=False)
 
 
-def test_the_paper_has_no_pretraining():
-    import ganzoo_cyclegan
+def test_the_papers_settings_have_neither_phase():
+    from ganzoo.train.config import build_spec
 
-    assert ganzoo_cyclegan.CYCLEGAN.hparams["pretrain_steps"] == 0
+    spec = build_spec("cyclegan", data="toy:day2night")  # data named: the paper's settings, not the toy's
+    assert (spec.hparams["pretrain_steps"], spec.hparams["gen_warmup_steps"]) == (0, 0)
+
+
+def test_a_plateau_schedule_does_not_judge_the_pretraining_losses(tmp_path):
+    spec = tiny_spec("cyclegan", steps=8, sets={"pretrain_steps": 8}, lr_policy="plateau")
+    trainer = Trainer(spec, tmp_path / "run", progress=False)
+    trainer.run_training()
+    assert trainer.step.monitor({"G_pretrain_A": 0.1, "G_pretrain_B": 0.1}) is None
+    for name, sched in trainer.schedulers.items():
+        assert sched.best == float("inf"), f"{name}'s plateau took a pre-training loss as its best"
+    assert trainer.step.monitor({"G_gan_AB": 0.5, "G_cycle_A": 0.25, "D_A": 1.0}) == 0.75
 
 
 def test_the_generators_rate_climbs_after_pretraining_and_the_log_shows_it(tmp_path):

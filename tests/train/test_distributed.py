@@ -117,6 +117,8 @@ def test_nproc_is_refused_from_python(tmp_path):
     # compiled networks inside the wrappers (slow: a minute or two of compiling per process on a CPU)
     pytest.param("dcgan", {"sets": {"compile": "default", "precision": "bf16"}}, marks=pytest.mark.slow),
     ("cyclegan", {}),
+    # discriminators that run no forward pass while the generators pre-train, then a warmed-up rate
+    ("cyclegan", {"sets": {"pretrain_steps": 2, "gen_warmup_steps": 2}}),
     # a third network (the projector), the generator's taps through encode(), two groups in one update
     ("cut", {}),
 ])

@@ -152,6 +152,8 @@ def final_weights(run):
 
 @pytest.mark.parametrize("recipe, sets", [
     ("cyclegan", {"pool_size": 3}),
+    # stopped in the generators' warm-up, after their pre-training: both phases count from the iteration kept
+    ("cyclegan", {"pool_size": 3, "pretrain_steps": 1, "gen_warmup_steps": 3}),
     ("dcgan", {}),
     # R1 every 3rd iteration: the resumed run must take it at iteration 3, not count from 0 again
     ("dcgan", {"loss.r1_weight": 1.0, "loss.r1_interval": 3}),
