@@ -97,10 +97,22 @@ def test_a_perfect_and_an_unchanged_translation_score_as_the_toy_score_says(tiny
         return images
 
     for answer, expected in ((perfect, 1.0), (unchanged, 0.0)):
-        together = rims.report_of(Answering(run.model, answer))["all"]
+        together = rims.rim_report(*rims.judged_classes(Answering(run.model, answer)))["all"]
         assert together.right == expected == toy.score(answer, direction=direction)["shape_accuracy"]
-    misses = rims.report_of(Answering(run.model, unchanged))["all"].misses
+    misses = rims.rim_report(*rims.judged_classes(Answering(run.model, unchanged)))["all"].misses
     assert misses["input colour"] == together.pixels, "an unchanged picture keeps every input colour"
+
+
+def test_an_output_drawn_off_misses_the_rim_on_one_side_and_keeps_its_opposite():
+    rims = benchmark_script("toy_rims")
+    labels = torch.zeros(1, 12, 12, dtype=torch.long)
+    labels[0, 3:7, 3:7] = 2  # a square, 4x4
+    assert rims.rim_sides(labels, labels) == {"left": 1.0, "right": 1.0, "top": 1.0, "bottom": 1.0}
+    drawn_right = torch.roll(labels, shifts=1, dims=2)  # its left column lost, a column gained on the right
+    assert rims.rim_sides(drawn_right, labels) == {"left": 0.0, "right": 1.0, "top": 0.75, "bottom": 0.75}
+    shrunk = torch.zeros_like(labels)
+    shrunk[0, 4:6, 4:6] = 2  # every rim pixel lost: a blur, not a shift
+    assert set(rims.rim_sides(shrunk, labels).values()) == {0.0}
 
 
 def test_a_run_on_a_toy_set_named_without_its_prefix_is_judged(tiny_run, capsys):
