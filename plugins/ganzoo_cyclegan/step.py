@@ -49,9 +49,9 @@ class CycleGANStep(Step):
     def lr_scale(self, group: str) -> float:
         """The generators' warm-up (``gen_warmup_steps``, n): their rate climbs linearly from 1/n of the
         schedule's at the first iteration after pre-training to all of it at the n-th (iterations, not
-        updates: with a critic's extra steps the generators update on fewer of them). Why: at full rate
-        the first updates against untrained discriminators undo the pre-training (docs/recipes/cyclegan.md,
-        "Pre-training and a warm-up on the toy")."""
+        updates: with a critic's extra steps the generators update on fewer of them). Why: on the toy, at
+        full rate, the first updates against untrained discriminators undid the pre-training
+        (docs/recipes/cyclegan.md, "Pre-training and a warm-up on the toy")."""
         if group != "G" or not self.gen_warmup_steps or self.iteration < self.pretrain_steps:
             return 1.0
         return min(1.0, (self.iteration - self.pretrain_steps + 1) / self.gen_warmup_steps)
