@@ -177,7 +177,7 @@ def spec_settings(doc: Any) -> tuple[dict[str, str], dict[str, str], str | None,
     Its shape is checked here (a :class:`UsageError` naming the key); its values where they are applied."""
     if not isinstance(doc, Mapping):
         raise UsageError(f"--config: a run configuration is a JSON object, not {json_kind(doc)}")
-    if "format" in doc or ("components" in doc and "hparams" in doc):
+    if is_whole_config(doc):
         try:  # a whole config.json: validated, 0.1.0 upgraded
             doc = from_json(doc, where="--config").to_json()
         except UsageError:
@@ -208,13 +208,19 @@ def spec_settings(doc: Any) -> tuple[dict[str, str], dict[str, str], str | None,
     if source is not None:
         source = _name(source, "data.source")
     if data.pop("toy", False):
-        source = None  # a toy run is repeated with the recipe's toy schedule
+        source = None  # a toy run is repeated on the recipe's toy set (with its saved settings: build_spec)
     mode = data.pop("mode", None)
     settings.update({f"data.{k}": v for k, v in data.items() if v is not None})
     settings.update({k: v for k, v in _section(doc, "train").items() if v is not None})
     if mode is not None:
         picks["data_mode"] = _name(mode, "data.mode")
     return picks, aux_picks, source, settings
+
+
+def is_whole_config(doc: Mapping[str, Any]) -> bool:
+    """Whether ``doc`` is a whole saved configuration (a run's config.json, of this ganzoo or of 0.1.0, or a
+    bundle's training configuration) rather than a part of one written by hand."""
+    return "format" in doc or ("components" in doc and "hparams" in doc)
 
 
 #: The keys of a run configuration (whole or in part).
@@ -294,7 +300,10 @@ def build_spec(recipe_name: str, *, data: str | None = None, slots: Mapping[str,
                    optim={g: dataclasses.asdict(OptimizerSpec()) for g in recipe.groups},
                    train={}, data={}, hparams=dict(recipe.hparams))
     draft.apply(recipe.defaults, strict=False, where="")
-    if toy:
+    # A whole saved configuration states its run's toy settings itself; what it does not state was not in
+    # its run (a setting the toy schedule took on later: 0.1.0's toy generator had two downsamplings, today's
+    # one), so it is repeated as it was saved, over the paper's defaults.
+    if toy and not (config is not None and is_whole_config(config)):
         draft.apply({k: v for k, v in recipe.toy.items() if k not in ("data", "slots")}, strict=False, where="")
     draft.apply(config_settings, strict=True, where="--config")
     draft.apply({k: v for k, v in settings.items() if v is not None}, strict=True, where="")

@@ -272,6 +272,7 @@ def test_a_v010_run_folder_resumes_and_translates(tmp_path):
 
 def test_a_v010_bundle_loads_translates_and_repeats_its_training():
     import torch
+    from safetensors.torch import load_file
 
     config = json.loads((V010 / "cyclegan-bundle" / "config.json").read_text())
     assert config["format_version"] == 1 and "adversarial_loss" in config["training"]["config"]["components"]
@@ -282,3 +283,6 @@ def test_a_v010_bundle_loads_translates_and_repeats_its_training():
     assert model.translate(x, direction="BtoA").shape == (2, 3, 32, 32)
     spec = build_spec("cyclegan", config=config["training"]["config"])
     check_v010_spec(spec)
+    gen = spec.components["generator"]
+    repeated = ganzoo.create_generator(gen.name, **gen.options)  # today's toy schedule has one downsampling
+    repeated.load_state_dict(load_file(str(V010 / "cyclegan-bundle" / "gen_ab.safetensors")))  # strict
