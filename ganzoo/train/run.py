@@ -178,19 +178,47 @@ def fit(spec: RunSpec, run_dir: Path, *, resume: bool = False, overwrite: bool =
     The folder is checked to be writable before anything is built, and locked while the run trains in
     it: a second process gets a one-line error naming the holder. ``announce`` gets the engine once it
     is set up (and resumed), before the first step: the command line prints what it is about to do from it.
+    A new run that fails before writing anything (a setting its networks refuse, a Ctrl-C while they are
+    built) takes its empty folder away with it, so that no husk of a run is left among the runs.
     """
     from ganzoo.train import distributed
     from ganzoo.train.engine import Trainer
 
-    with distributed.session(device=spec.train.device) as here, _main_lock(here, Path(run_dir)) as run_dir:
-        if not resume:
-            here.on_main(lambda: _claim(run_dir, overwrite=overwrite))
-        trainer = Trainer(spec, run_dir, progress=progress)
-        if resume:
-            trainer.resume()
-        if announce is not None and here.is_main:
-            announce(trainer)
-        return trainer.run_training()
+    with distributed.session(device=spec.train.device) as here:
+        fresh = not resume and here.is_main and _unwritten(Path(run_dir))
+        try:
+            with _main_lock(here, Path(run_dir)) as locked:
+                if not resume:
+                    here.on_main(lambda: _claim(locked, overwrite=overwrite))
+                trainer = Trainer(spec, locked, progress=progress)
+                if resume:
+                    trainer.resume()
+                if announce is not None and here.is_main:
+                    announce(trainer)
+                return trainer.run_training()
+        except BaseException:
+            if fresh and _unwritten(Path(run_dir)):  # after the lock is let go; a run that wrote anything stays
+                _remove_unwritten(Path(run_dir))
+            raise
+
+
+def _unwritten(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds nothing a run wrote: absent, empty, or only the lock file."""
+    try:
+        return all(entry.name == LOCK_FILE for entry in run_dir.iterdir())
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+
+
+def _remove_unwritten(run_dir: Path) -> None:
+    """Take away a folder that :func:`_unwritten` found empty (best effort: it is only tidying)."""
+    try:
+        (run_dir / LOCK_FILE).unlink(missing_ok=True)
+        run_dir.rmdir()
+    except OSError:
+        pass
 
 
 @contextlib.contextmanager

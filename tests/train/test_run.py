@@ -77,6 +77,22 @@ def test_an_unwritable_output_folder_fails_before_anything_is_built(tmp_path, mo
         ganzoo.train("pix2pix", steps=1, out=out, name="r", progress=False)
 
 
+@pytest.mark.parametrize("name", ["r", None])
+def test_a_new_run_refused_while_it_is_built_leaves_no_folder(tmp_path, name):
+    refused = {**TINY_SETS, "out_channels": 1, "pretrain_steps": 1}  # CycleGAN's step refuses it, in one line
+    with pytest.raises(UsageError, match="pretrain_steps needs as many channels on both sides"):
+        ganzoo.train("cyclegan", steps=1, out=tmp_path, name=name, progress=False, sets=refused)
+    assert list((tmp_path / "cyclegan").iterdir()) == [], "an empty run folder was left behind"
+
+
+def test_a_refused_start_keeps_the_run_already_in_the_folder(tmp_path):
+    run = tiny_run(tmp_path)
+    before = sorted(p.relative_to(run.run_dir) for p in run.run_dir.rglob("*"))
+    with pytest.raises(UsageError, match="already holds a run"):
+        tiny_run(tmp_path)
+    assert sorted(p.relative_to(run.run_dir) for p in run.run_dir.rglob("*")) == before
+
+
 # -- a run that stopped before its first checkpoint --------------------------------------------------
 
 
