@@ -60,7 +60,8 @@ CYCLEGAN = Recipe(
     # It does not hold on every seed (docs/recipes/cyclegan.md has the figures): a run's colours settle in
     # its first few hundred steps, some seeds settle them wrong, and others blur their rims. Pre-training
     # with a warm-up (pretrain_steps, gen_warmup_steps) kept every kind's colour where the schedule lost
-    # it, but the rims still blurred on some seeds, so the schedule does not take them yet.
+    # it, but more runs missed their rims (mostly drawn off by part of a pixel), so the schedule does not
+    # take them.
     toy={"data": "toy:day2night", "steps": 1400, "batch_size": 4, "image_size": 32, "lr": 1e-3, "ema": 0.995,
          "identity": 1.0, "decay_start": 0.25,
          "gen.ngf": 16, "gen.n_downsampling": 1, "gen.num_downs": 5, "disc.ndf": 16},
