@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Iterator, Mapping
 
 from ganzoo.errors import GanzooError, UnknownComponentError
@@ -106,6 +106,37 @@ def bundle_config_from_run(spec: Any, *, metrics: Mapping[str, Any] | None = Non
         config["domains"] = domains_of(data.source, direction=data.direction)
         config["directions"] = {d: spec.inference[d] for d in ("AtoB", "BtoA") if d in spec.inference}
     return config
+
+
+def public_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A bundle config as it goes to the Hub: every value that is a whole absolute local path (the folder
+    the model was trained on, in ``training`` and its configuration; an evaluation's model and data) cut
+    to its last part, ``/home/alice/data/horse2zebra`` to ``horse2zebra``.
+
+    Why: a run records where its data was so that it can resume and be evaluated on that machine, but on
+    the Hub the path only tells strangers about the trainer's disk (user names, folder layout), and it
+    would not resolve there anyway; the folder's name still says what the data was, the card's command
+    shows it as ``--data horse2zebra``, and ``ganzoo eval`` takes ``--data`` where it is not a data set of
+    that name. Relative paths, ``toy:``/``hf-hub:`` sources and names are kept as they are."""
+    def public(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: public(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [public(v) for v in value]
+        if isinstance(value, str):
+            return _last_part(value) if _is_absolute_path(value) else value
+        return value
+
+    return public(config)
+
+
+def _is_absolute_path(text: str) -> bool:
+    return (PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute()
+            or text == "~" or text.startswith(("~/", "~\\")))
+
+
+def _last_part(path: str) -> str:
+    return PureWindowsPath(path.rstrip("/\\")).name or "."  # a Windows path reads "/" and "\\" as separators
 
 
 def _plugin_version(spec: Any, plugin: str) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
 from ganzoo.errors import GanzooError, first_line
 from ganzoo.fsutil import ensure_writable_dir
-from ganzoo.hub.bundle import CARD_FILE, SAMPLES_FILE, BundleError, staged_folder, write_bundle
+from ganzoo.hub.bundle import CARD_FILE, SAMPLES_FILE, BundleError, public_config, staged_folder, write_bundle
 from ganzoo.hub.card import render_card
 from ganzoo.hub.sources import ModelSource, open_source
 
@@ -232,16 +232,22 @@ class Model:
         Networks already loaded are saved as they are now (fine-tuned weights included); the others are
         copied from the source, which fetches them if it is a Hub repo.
         """
+        return self._write_bundle(Path(folder), self.config, repo_id=repo_id)
+
+    def _write_bundle(self, folder: Path, config: dict[str, Any], *, repo_id: str | None) -> Path:
         weights: dict[str, Any] = {}
         for name in self.network_names:
             weights[name] = self._networks[name].state_dict() if name in self._networks else self.source.weights(name)
         samples = self.source.extra(SAMPLES_FILE)
-        card = render_card(self.config, repo_id=repo_id, has_samples=samples is not None)
-        return write_bundle(Path(folder), self.config, weights, card=card, samples=samples)
+        card = render_card(config, repo_id=repo_id, has_samples=samples is not None)
+        return write_bundle(folder, config, weights, card=card, samples=samples)
 
     def push_to_hub(self, repo_id: str, *, private: bool = False, token: str | bool | None = None,
                     commit_message: str | None = None, revision: str | None = None) -> str:
-        """Create the model repo ``repo_id`` if needed and upload the bundle to it; returns the commit URL."""
+        """Create the model repo ``repo_id`` if needed and upload the bundle to it; returns the commit URL.
+
+        What is uploaded names no local path: :func:`~ganzoo.hub.bundle.public_config` cuts each to the
+        folder's name (``save_pretrained`` keeps them, for the machine the model was trained on)."""
         from huggingface_hub import HfApi
         from huggingface_hub import errors as hub_errors
 
@@ -251,7 +257,7 @@ class Model:
             raise GanzooError(f"expected ORG/NAME for the Hub repo, got {repo_id!r}")
         api = HfApi(token=token, library_name="ganzoo")
         with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:
-            folder = self.save_pretrained(Path(tmp) / "bundle", repo_id=repo_id)
+            folder = self._write_bundle(Path(tmp) / "bundle", public_config(self.config), repo_id=repo_id)
             try:
                 api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
                 info = api.upload_folder(repo_id=repo_id, folder_path=folder, repo_type="model", revision=revision,

@@ -105,6 +105,43 @@ def test_push_creates_the_repo_uploads_the_bundle_and_the_card(hub, bundles, tmp
     assert torch.equal(pulled.translate(x), Model.from_pretrained(runs / "c").translate(x))
 
 
+def test_a_pushed_bundle_names_no_local_path(hub, tmp_path, monkeypatch):
+    from tests.cli.test_run import write_images
+
+    hub.accept_pushes(monkeypatch)
+    data = tmp_path / "home" / "alice" / "horse2zebra"  # an absolute path, as a user's --data often is
+    for split, colour in [("trainA", (200, 100, 50)), ("trainB", (50, 100, 200)), ("testA", (200, 100, 50)),
+                          ("testB", (50, 100, 200))]:
+        write_images(data / split, 2, colour, size=(32, 32))
+    run_dir = tmp_path / "runs" / "h"
+    Trainer(tiny_spec("cyclegan", steps=1, data=str(data), sets={"image_size": 32}), run_dir, progress=False).run_training()
+    (run_dir / "metrics.json").write_text(json.dumps({  # as `ganzoo eval` records it, for the last checkpoint
+        "format": "ganzoo-metrics", "format_version": 1, "model": str(run_dir), "step": 1, "data": str(data)}))
+    local = Model.from_pretrained(run_dir)
+    assert local.config["training"]["data"] == str(data), "on this machine the run keeps its data's path"
+    assert local.config["evaluation"]["model"] == str(run_dir)
+
+    local.push_to_hub("me/h2z")
+    (_, files, _), = hub.uploads
+    for name in ("config.json", "README.md"):
+        assert str(tmp_path) not in files[name].decode(), f"{name} names a local path"
+    config = json.loads(files["config.json"])
+    assert config["training"]["data"] == "horse2zebra" == config["training"]["config"]["data"]["source"]
+    assert (config["evaluation"]["model"], config["evaluation"]["data"]) == ("h", "horse2zebra")
+    assert "--data horse2zebra" in files["README.md"].decode()
+    assert config["domains"] == local.config["domains"], "the domains come from the folder's name, as before"
+
+
+def test_public_config_cuts_absolute_paths_only():
+    from ganzoo.hub.bundle import public_config
+
+    config = {"training": {"data": "/srv/data/facades/"}, "n": 1, "notes": ["a note /with a slash"],
+              "kept": ["toy:day2night", "hf-hub:org/name", "data/facades", "facades", None],
+              "windows": "C:\\Users\\alice\\facades", "home": "~/data/facades"}
+    assert public_config(config) == {**config, "training": {"data": "facades"}, "windows": "facades",
+                                     "home": "facades"}
+
+
 def test_push_errors_are_one_line(hub, bundles, tmp_path, monkeypatch):
     def refuse(self, repo_id, **kwargs):
         raise huggingface_hub.errors.LocalTokenNotFoundError("no token")
