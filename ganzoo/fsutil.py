@@ -105,7 +105,8 @@ def _read_holder(path: Path) -> str:
 @contextlib.contextmanager
 def exclusive_lock(path: Path, *, what: str, wait: bool = False,
                    on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold an OS lock on the file ``path`` (created if needed, never deleted) for the ``with`` block.
+    """Hold an OS lock on the file ``path`` (created if needed; this function never deletes it) for the
+    ``with`` block.
 
     A second process gets :class:`LockHeld` naming ``what`` and the holder's pid, or with ``wait=True``
     blocks until the holder is done (``on_wait(pid)`` is called first, to say so). The lock is the

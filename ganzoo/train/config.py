@@ -13,7 +13,8 @@ Every setting has one spelling, routed to one field of :class:`~ganzoo.train.spe
 - the recipe's own hyper-parameters (``pool_size``).
 
 Settings come in layers, later winning: the engine's defaults, the recipe's ``defaults``, its ``toy``
-schedule (when no data is given), a ``--config`` file, then the user's options and ``--set``. The
+schedule (when no data is given, unless a whole saved configuration is repeated: it states its own), a
+``--config`` file, then the user's options and ``--set``. The
 recipe's layers are lenient (a component option applies where the chosen component takes it); the
 user's are strict (an option the component lacks is an error naming the valid ones).
 """
@@ -252,7 +253,7 @@ def build_spec(recipe_name: str, *, data: str | None = None, slots: Mapping[str,
     Args:
         recipe_name: a registered recipe.
         data: a folder, ``toy:NAME``, a data set name or ``hf-hub:ORG/NAME``; None trains on the
-            recipe's toy set with its toy schedule.
+            recipe's toy set with its toy schedule (a whole saved ``config`` of a toy run: with its own).
         slots: components by slot role or prefix (``{"gen": "unet128", "loss": "wgan-gp"}``).
         data_mode: one of the recipe's data modes.
         aux: losses filling auxiliary roles (``{"l1": "l1"}``).

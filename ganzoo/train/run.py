@@ -179,15 +179,16 @@ def fit(spec: RunSpec, run_dir: Path, *, resume: bool = False, overwrite: bool =
     it: a second process gets a one-line error naming the holder. ``announce`` gets the engine once it
     is set up (and resumed), before the first step: the command line prints what it is about to do from it.
     A new run that fails before writing anything (a setting its networks refuse, a Ctrl-C while they are
-    built) takes its empty folder away with it, so that no husk of a run is left among the runs.
+    built) takes its empty folder away, so that no husk of a run is left among the runs; a folder that
+    held a run before (``--overwrite`` included) is left where it is.
     """
     from ganzoo.train import distributed
     from ganzoo.train.engine import Trainer
 
     with distributed.session(device=spec.train.device) as here:
         fresh = not resume and here.is_main and _unwritten(Path(run_dir))
-        try:
-            with _main_lock(here, Path(run_dir)) as locked:
+        with _main_lock(here, Path(run_dir)) as locked:  # a refusal (another process holds it) touches nothing
+            try:
                 if not resume:
                     here.on_main(lambda: _claim(locked, overwrite=overwrite))
                 trainer = Trainer(spec, locked, progress=progress)
@@ -196,10 +197,10 @@ def fit(spec: RunSpec, run_dir: Path, *, resume: bool = False, overwrite: bool =
                 if announce is not None and here.is_main:
                     announce(trainer)
                 return trainer.run_training()
-        except BaseException:
-            if fresh and _unwritten(Path(run_dir)):  # after the lock is let go; a run that wrote anything stays
-                _remove_unwritten(Path(run_dir))
-            raise
+            except BaseException:
+                if fresh and _unwritten(locked):  # looked at again under the lock, and removed while holding it
+                    _remove_unwritten(locked)
+                raise
 
 
 def _unwritten(run_dir: Path) -> bool:
@@ -213,7 +214,10 @@ def _unwritten(run_dir: Path) -> bool:
 
 
 def _remove_unwritten(run_dir: Path) -> None:
-    """Take away a folder that :func:`_unwritten` found empty (best effort: it is only tidying)."""
+    """Take away a folder that :func:`_unwritten` found empty, while this process still holds its lock:
+    a process that opens the lock file meanwhile is refused (it opened the file this one holds), or makes
+    a new one in a folder that is then not empty, and the rmdir gives up. Best effort, as it is only
+    tidying: where an open file cannot be unlinked (Windows) the folder stays, with its lock file."""
     try:
         (run_dir / LOCK_FILE).unlink(missing_ok=True)
         run_dir.rmdir()

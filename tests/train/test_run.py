@@ -53,6 +53,7 @@ def test_a_run_folder_in_use_is_refused_naming_the_holder(tmp_path):
         with pytest.raises(LockHeld, match=rf"the run folder {run_dir} is in use by another ganzoo process "
                                            rf"\(pid {os.getpid()}\)"):
             tiny_run(tmp_path)
+        assert (run_dir / LOCK_FILE).exists(), "the refused process took the holder's lock file away"
     assert not (run_dir / "config.json").exists(), "the second process wrote nothing"
     assert tiny_run(tmp_path).total_steps == 3, "the lock is gone with its holder"
 
