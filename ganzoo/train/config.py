@@ -14,9 +14,9 @@ Every setting has one spelling, routed to one field of :class:`~ganzoo.train.spe
 
 Settings come in layers, later winning: the engine's defaults, the recipe's ``defaults``, its ``toy``
 schedule (when no data is given, unless a whole saved configuration is repeated: it states its own), a
-``--config`` file, then the user's options and ``--set``. The
-recipe's layers are lenient (a component option applies where the chosen component takes it); the
-user's are strict (an option the component lacks is an error naming the valid ones).
+``--config`` file, then the user's options and ``--set``. The recipe's layers are lenient (a component
+option applies where the chosen component takes it); the user's are strict (an option the component
+lacks is an error naming the valid ones).
 """
 
 from __future__ import annotations
