@@ -35,10 +35,15 @@ CYCLEGAN = Recipe(
     # pool_size: past fakes kept for the discriminators (0: none). pretrain_steps: iterations in which the
     # generators only learn to give their inputs back, before the adversarial game; gen_warmup_steps:
     # iterations after those over which the generators' rate climbs from near 0 to the schedule's (0 and
-    # 0: the paper's, neither). plugins/ganzoo_cyclegan/step.py says why.
-    hparams={"pool_size": 50, "pretrain_steps": 0, "gen_warmup_steps": 0},
+    # 0: the paper's, neither). cycle_flips: most cycles go back through a flipped translation (false:
+    # the paper's plain cycle). identity_boost, identity_boost_steps: the identity term counts that many
+    # times its weight at the game's start, falling to its own over those iterations (1 and 0: the
+    # paper's). plugins/ganzoo_cyclegan/step.py says why.
+    hparams={"pool_size": 50, "pretrain_steps": 0, "gen_warmup_steps": 0, "cycle_flips": False,
+             "identity_boost": 1.0, "identity_boost_steps": 0},
     hparam_values={"pool_size": Value(int, min=0), "pretrain_steps": Value(int, min=0),
-                   "gen_warmup_steps": Value(int, min=0)},
+                   "gen_warmup_steps": Value(int, min=0), "cycle_flips": Value(bool),
+                   "identity_boost": Value(float, min=1.0), "identity_boost_steps": Value(int, min=0)},
     defaults={"lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "batch_size": 1, "image_size": 256,
               "lr_policy": "linear", "decay_start": 0.5, "epochs": 200},
     optimizer_lr={"D": "lr_d"},

@@ -1,4 +1,5 @@
-"""CycleGAN (plugins/ganzoo_cyclegan): the generators' pre-training (``pretrain_steps``) before the adversarial game."""
+"""CycleGAN (plugins/ganzoo_cyclegan): the generators' pre-training (``pretrain_steps``) before the adversarial game,
+and cycles run through flipped translations (``cycle_flips``)."""
 
 import csv
 
@@ -60,11 +61,13 @@ def test_pretraining_refuses_sides_with_different_channels(tmp_path):
     Trainer(tiny_spec("cyclegan", sets={"out_channels": 1}), tmp_path / "without", progress=False)
 
 
-def test_the_papers_settings_have_neither_phase():
+def test_the_papers_settings_have_neither_phase_nor_flipped_cycles():
     from ganzoo.train.config import build_spec
 
     spec = build_spec("cyclegan", data="toy:day2night")  # data named: the paper's settings, not the toy's
     assert (spec.hparams["pretrain_steps"], spec.hparams["gen_warmup_steps"]) == (0, 0)
+    assert spec.hparams["cycle_flips"] is False, "the paper's plain cycle"
+    assert spec.hparams["identity_boost_steps"] == 0, "the paper's identity weight throughout"
 
 
 def test_a_plateau_schedule_does_not_judge_the_pretraining_losses(tmp_path):
@@ -108,3 +111,51 @@ def test_the_warmed_up_update_moves_the_generators_by_the_scaled_rate(tmp_path):
     # beta2 0: Adam's update is the rate times the gradient's sign, so the largest move is the rate itself
     assert moved[0] == pytest.approx(0.01, rel=1e-3)
     assert moved[4] == pytest.approx(0.01 / 4, rel=1e-3)
+
+
+def test_flipped_turns_each_image_by_its_code():
+    from ganzoo_cyclegan.step import flipped
+
+    images = torch.arange(4 * 2 * 3 * 5, dtype=torch.float32).view(4, 2, 3, 5)
+    out = flipped(images, torch.tensor([0, 1, 2, 3]))
+    expected = [images[0], images[1].flip(-1), images[2].flip(-2), images[3].flip(-1).flip(-2)]
+    for got, want in zip(out, expected):
+        assert torch.equal(got, want)
+
+
+@pytest.mark.parametrize("flips", [False, True])
+def test_cycle_flips_catch_a_shift_the_other_generator_undoes(tmp_path, flips):
+    """A translation drawn one pixel to the right and a way back that moves it one pixel left: the plain
+    cycle loss sees nothing; with ``cycle_flips`` the way back runs on flipped translations and does not
+    undo the shift."""
+    trainer = Trainer(tiny_spec("cyclegan", sets={"cycle_flips": flips}), tmp_path / "run", progress=False)
+    real = torch.rand(4, 3, 8, 8)
+    translated = torch.roll(real, 1, dims=-1)
+    losses = []
+    for iteration in range(4):  # every image meets every flip across four iterations
+        trainer.step.iteration = iteration
+        losses.append(trainer.step._cycle_loss(lambda x: torch.roll(x, -1, dims=-1), translated, real, offset=0))
+        assert trainer.step._cycle_loss(lambda x: x, real, real, offset=2) == 0, "no shift: no loss"
+    assert all((loss > 0) == flips for loss in losses), losses
+
+
+
+def test_the_identity_boost_falls_to_the_terms_own_weight(tmp_path):
+    spec = tiny_spec("cyclegan", sets={"identity_boost": 3.0, "identity_boost_steps": 4, "pretrain_steps": 2})
+    trainer = Trainer(spec, tmp_path / "run", progress=False)
+    factors = []
+    for iteration in range(8):
+        trainer.step.iteration = iteration
+        factors.append(trainer.step.identity_factor())
+    assert factors == pytest.approx([3.0, 3.0, 3.0, 2.5, 2.0, 1.5, 1.0, 1.0])  # counted from the game's start
+
+
+def test_the_boost_weighs_the_identity_loss_and_nothing_else(tmp_path):
+    logged = {}
+    for boost in (1.0, 3.0):
+        spec = tiny_spec("cyclegan", sets={"identity_boost": boost, "identity_boost_steps": 10, "deterministic": True})
+        trainer = Trainer(spec, tmp_path / f"b{boost}", progress=False)
+        logged[boost] = trainer.step.train_step(next(trainer.device_batches(0)))
+    for key, value in logged[1.0].items():
+        factor = 3.0 if key.startswith("G_idt") else 1.0
+        assert logged[3.0][key].item() == pytest.approx(factor * value.item(), rel=1e-5), key

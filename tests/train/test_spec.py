@@ -98,7 +98,8 @@ def test_set_epochs_is_the_one_length_of_the_run(data):
 
 def test_each_fact_lives_in_one_field():
     spec = build_spec("cyclegan", data="some/folder")
-    assert dict(spec.hparams) == {"pool_size": 50, "pretrain_steps": 0, "gen_warmup_steps": 0}
+    assert dict(spec.hparams) == {"pool_size": 50, "pretrain_steps": 0, "gen_warmup_steps": 0, "cycle_flips": False,
+                                  "identity_boost": 1.0, "identity_boost_steps": 0}
     assert dict(build_spec("pix2pix", data="x").hparams) == {} and dict(build_spec("dcgan", data="x").hparams) == {}
     doc = spec.to_json()
     for key, where in [("epochs", ["train.epochs"]), ("steps", ["train.steps"]), ("batch_size", ["train.batch_size"]),
@@ -224,8 +225,10 @@ def check_v010_spec(spec):
     assert spec.inference == {"AtoB": "gen_ab", "BtoA": "gen_ba"}
     assert spec.hparams["pool_size"] == 50
     later = {k: v for k, v in spec.hparams.items() if k != "pool_size"}
-    assert set(later) <= {"pretrain_steps", "gen_warmup_steps"} and set(later.values()) <= {0}, \
-        "a phase added since 0.1.0 stays off"
+    off = {"pretrain_steps": 0, "gen_warmup_steps": 0, "cycle_flips": False, "identity_boost": 1.0,
+           "identity_boost_steps": 0}
+    assert set(later) <= set(off) and all(later[k] == off[k] for k in later), \
+        "a phase or term added since 0.1.0 stays off"
     assert spec.optimizers["G"].lr == spec.optimizers["D"].lr == 2e-4
     assert (spec.train.steps, spec.train.batch_size, spec.train.keep_checkpoints, spec.train.score_samples) == (2, 2, 1, 4)
     assert (spec.data.source, spec.data.mode, spec.data.image_size, spec.data.toy) == ("toy:day2night", "unpaired", 32, True)
