@@ -58,17 +58,21 @@ CYCLEGAN = Recipe(
     # - identity 1.0, twice the paper's: it kept each kind's colour on seeds 0-4, where at 0.5 some
     #   seeds swapped two;
     # - the linear decay from a quarter of the run, not half: it cleaned the shapes' edges;
-    # - 1400 steps: at 1000 one seed still swapped two colours.
+    # - 1400 steps: at 1000 one seed still swapped two colours;
+    # - cycles through flipped translations (cycle_flips) with the identity term three times as heavy at
+    #   the start, falling to its weight by step 500 (identity_boost): without them some seeds drew the
+    #   shapes' rims off by part of a pixel (the other generator drew them back, which the plain cycle
+    #   accepts) and others settled two kinds' colours swapped; the flips alone left the rims in place but
+    #   a seed's triangles in the squares' colour, the boost alone kept the colours but drew rims off.
     # The discriminator keeps the paper's instance norm: without it the shapes' interiors took their night
     # colours, but one seed swapped squares and triangles (which a cycle undoes), and the one variant tried
     # that kept its kinds collapsed another seed. U-Nets, if chosen, get 5 levels (2**5 = 32).
-    # It does not hold on every seed (docs/recipes/cyclegan.md has the figures): a run's colours settle in
-    # its first few hundred steps, some seeds settle them wrong, and others blur their rims. Pre-training
-    # with a warm-up (pretrain_steps, gen_warmup_steps) kept every kind's colour where the schedule lost
-    # it, but more runs missed their rims (mostly drawn off by part of a pixel), so the schedule does not
-    # take them.
+    # docs/recipes/cyclegan.md has every run's figures. Pre-training with a warm-up (pretrain_steps,
+    # gen_warmup_steps) kept every kind's colour where the schedule lost it, but more runs blurred their
+    # rims, so the schedule does not take them.
     toy={"data": "toy:day2night", "steps": 1400, "batch_size": 4, "image_size": 32, "lr": 1e-3, "ema": 0.995,
-         "identity": 1.0, "decay_start": 0.25,
+         "identity": 1.0, "decay_start": 0.25, "cycle_flips": True, "identity_boost": 3.0,
+         "identity_boost_steps": 500,
          "gen.ngf": 16, "gen.n_downsampling": 1, "gen.num_downs": 5, "disc.ndf": 16},
     toy_targets={"shape_accuracy": 0.9},
 )
