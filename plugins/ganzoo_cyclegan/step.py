@@ -111,15 +111,17 @@ class CycleGANStep(Step):
         """The cycle term: ``back`` (the other generator) should give ``real`` back from its translation.
 
         With ``cycle_flips`` each translation is flipped before it goes back, and compared with its input
-        flipped alike: image i of the batch at iteration t by code (i + t + offset) % 4 (none, left-right,
-        up-down, both), so every image meets every flip and a resumed run repeats them. Why: a translation
-        drawn off by part of a pixel is undone by the other generator drawing back the other way, which the
-        plain cycle accepts; through a flip the two shifts add up instead. (A kin of GcGAN's geometry
+        flipped alike: image i of the batch at the generators' t-th update by code (i + t + offset) % 4
+        (none, left-right, up-down, both), so every image meets every flip and a resumed run repeats them.
+        Why: a translation drawn off by part of a pixel is undone by the other generator drawing back the
+        other way, which the plain cycle accepts; through a flip along the shift's axis the two shifts add
+        up instead (half the codes flip along each axis). (A kin of GcGAN's geometry
         consistency, Fu et al., CVPR 2019, at no extra cost: no generator runs more often.) On the toy the
         generators had drawn the shapes' rims off so (docs/recipes/cyclegan.md)."""
         if not self.cycle_flips:
             return self.weighted("cycle", back(translated), real)
-        codes = (torch.arange(real.shape[0], device=real.device) + self.iteration + offset) % 4
+        turn = self.iteration // max(1, self.adversarial.critic_steps)  # the generators' updates so far
+        codes = (torch.arange(real.shape[0], device=real.device) + turn + offset) % 4
         return self.weighted("cycle", back(flipped(translated, codes)), flipped(real, codes))
 
     def sample_rows(self, fixed: dict[str, Any]) -> dict[str, Tensor]:

@@ -126,18 +126,34 @@ def test_flipped_turns_each_image_by_its_code():
 @pytest.mark.parametrize("flips", [False, True])
 def test_cycle_flips_catch_a_shift_the_other_generator_undoes(tmp_path, flips):
     """A translation drawn one pixel to the right and a way back that moves it one pixel left: the plain
-    cycle loss sees nothing; with ``cycle_flips`` the way back runs on flipped translations and does not
-    undo the shift."""
+    cycle loss sees nothing; with ``cycle_flips`` the way back runs on flipped translations and, on the
+    updates whose flip is left-right, does not undo the shift."""
     trainer = Trainer(tiny_spec("cyclegan", sets={"cycle_flips": flips}), tmp_path / "run", progress=False)
-    real = torch.rand(4, 3, 8, 8)
+    real = torch.rand(1, 3, 8, 8)
     translated = torch.roll(real, 1, dims=-1)
-    losses = []
-    for iteration in range(4):  # every image meets every flip across four iterations
+    caught = []
+    for iteration in range(8):  # one image meets the codes 0, 1, 2, 3, 0, ... on successive updates
         trainer.step.iteration = iteration
-        losses.append(trainer.step._cycle_loss(lambda x: torch.roll(x, -1, dims=-1), translated, real, offset=0))
-        assert trainer.step._cycle_loss(lambda x: x, real, real, offset=2) == 0, "no shift: no loss"
-    assert all((loss > 0) == flips for loss in losses), losses
+        loss = trainer.step._cycle_loss(lambda x: torch.roll(x, -1, dims=-1), translated, real, offset=0)
+        caught.append(bool(loss > 0))
+    assert caught == ([False, True, False, True] * 2 if flips else [False] * 8)
 
+
+def test_each_image_meets_every_flip_over_the_generators_updates(tmp_path, monkeypatch):
+    import ganzoo_cyclegan.step as cyclegan_step
+
+    trainer = Trainer(tiny_spec("cyclegan", sets={"cycle_flips": True}), tmp_path / "run", progress=False)
+    seen = []
+    monkeypatch.setattr(cyclegan_step, "flipped", lambda images, codes: seen.append(codes.tolist()) or images)
+    real = torch.rand(2, 3, 8, 8)
+    for iteration in range(3):
+        trainer.step.iteration = iteration
+        trainer.step._cycle_loss(lambda x: x, real, real, offset=0)
+        trainer.step._cycle_loss(lambda x: x, real, real, offset=2)
+    assert seen[::2] == seen[1::2], "the translation and its input are flipped alike"
+    codes = seen[::2]  # A's cycle, then B's, at each update
+    assert codes[::2] == [[0, 1], [1, 2], [2, 3]]
+    assert codes[1::2] == [[2, 3], [3, 0], [0, 1]], "B's cycle takes the same image through another flip"
 
 
 def test_the_identity_boost_falls_to_the_terms_own_weight(tmp_path):
@@ -156,6 +172,7 @@ def test_the_boost_weighs_the_identity_loss_and_nothing_else(tmp_path):
         spec = tiny_spec("cyclegan", sets={"identity_boost": boost, "identity_boost_steps": 10, "deterministic": True})
         trainer = Trainer(spec, tmp_path / f"b{boost}", progress=False)
         logged[boost] = trainer.step.train_step(next(trainer.device_batches(0)))
+    assert {"G_idt_A", "G_idt_B", "G_cycle_A", "D_A"} <= set(logged[1.0]), "the terms compared are there"
     for key, value in logged[1.0].items():
         factor = 3.0 if key.startswith("G_idt") else 1.0
         assert logged[3.0][key].item() == pytest.approx(factor * value.item(), rel=1e-5), key

@@ -54,6 +54,7 @@ def test_no_data_means_the_toy_set_and_its_schedule():
     toy = get_recipe("cyclegan").toy
     assert spec.train.steps == toy["steps"] and spec.data.image_size == 32 and spec.train.ema == toy["ema"]
     assert spec.components["generator"].options["ngf"] == toy["gen.ngf"]
+    assert spec.hparams["cycle_flips"] is True and spec.hparams["identity_boost"] == 3.0, "the toy's own terms"
     assert build_spec("cyclegan", data="toy:day2night").train.ema == 0, "real-data defaults: the paper's, no average"
 
 
