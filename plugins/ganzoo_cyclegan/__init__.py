@@ -63,13 +63,14 @@ CYCLEGAN = Recipe(
     #   the start, falling to its weight by step 500 (identity_boost): without them some seeds drew the
     #   shapes' rims off by part of a pixel (the other generator drew them back, which the plain cycle
     #   accepts) and others settled two kinds' colours swapped; the flips alone left the rims in place but
-    #   a seed's triangles in the squares' colour, the boost alone kept the colours but drew rims off.
+    #   a seed's triangles in the squares' colour, the boost alone kept seed 7's colours but drew other
+    #   seeds' rims off (and still swapped two kinds on seeds 6 and 8, not yet run with both).
     # The discriminator keeps the paper's instance norm: without it the shapes' interiors took their night
     # colours, but one seed swapped squares and triangles (which a cycle undoes), and the one variant tried
     # that kept its kinds collapsed another seed. U-Nets, if chosen, get 5 levels (2**5 = 32).
     # docs/recipes/cyclegan.md has every run's figures. Pre-training with a warm-up (pretrain_steps,
-    # gen_warmup_steps) kept every kind's colour where the schedule lost it, but more runs blurred their
-    # rims, so the schedule does not take them.
+    # gen_warmup_steps) kept every kind's colour where the schedule lost it, but more runs missed their
+    # rims (drawn off by part of a pixel, or blurred), so the schedule does not take them.
     toy={"data": "toy:day2night", "steps": 1400, "batch_size": 4, "image_size": 32, "lr": 1e-3, "ema": 0.995,
          "identity": 1.0, "decay_start": 0.25, "cycle_flips": True, "identity_boost": 3.0,
          "identity_boost_steps": 500,
