@@ -110,9 +110,22 @@ class Step:
     # -- helpers for subclasses ----------------------------------------------------------------
 
     @property
+    def iterations_per_generator_update(self) -> int:
+        """The adversarial loss's critic rule: a critic (WGAN-GP) takes several steps per generator update."""
+        return max(1, self.adversarial.critic_steps)
+
+    @property
     def generator_turn(self) -> bool:
         """Whether this iteration updates the generator (a critic may take several steps per one)."""
-        return self.iteration % max(1, self.adversarial.critic_steps) == 0
+        return self.iteration % self.iterations_per_generator_update == 0
+
+    @property
+    def generator_turns(self) -> int:
+        """How many iterations before this one were the generator's turn: a clock for what should change
+        from one generator update to the next, not per iteration (with a critic's extra steps the generator
+        sees only some iterations). It counts turns, not a step's own extra updates (CycleGAN's
+        pre-training updates the generators on every iteration)."""
+        return -(-self.iteration // self.iterations_per_generator_update)
 
     @contextlib.contextmanager
     def frozen(self, *nets: nn.Module) -> Iterator[None]:

@@ -110,3 +110,21 @@ def test_an_update_takes_the_steps_rate_scale_for_that_update_only():
     step.update(("G", "D"), (weights["G"] + weights["D"]).sum())  # gradient 1 on every weight
     assert weights["G"].tolist() == pytest.approx([-0.05, -0.05]) and weights["D"].tolist() == pytest.approx([-0.1, -0.1])
     assert optimizers["G"].param_groups[0]["lr"] == 0.1, "the schedule's rate is back after the update"
+
+
+@pytest.mark.parametrize("critic", ["lsgan", "wgan-gp"])
+def test_the_generators_clock_counts_its_turns_under_the_critic_rule(critic):
+    """generator_turns agrees with generator_turn: it goes up by one after each of the generator's turns, one
+    per iteration with a plain loss, one per five with WGAN-GP's critic."""
+    from ganzoo.losses.adversarial import LSGANLoss, WGANGPLoss
+    from ganzoo.step import Step
+
+    adversarial = LSGANLoss() if critic == "lsgan" else WGANGPLoss()
+    step = Step(nets={}, adversarial=adversarial, aux={}, optimizers={}, hparams={}, device=torch.device("cpu"),
+                inference={})
+    updates = 0
+    for iteration in range(23):
+        step.iteration = iteration
+        assert step.generator_turns == updates
+        updates += step.generator_turn
+    assert updates == (23 if critic == "lsgan" else 5)

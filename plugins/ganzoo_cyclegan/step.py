@@ -120,8 +120,7 @@ class CycleGANStep(Step):
         generators had drawn the shapes' rims off so (docs/recipes/cyclegan.md)."""
         if not self.cycle_flips:
             return self.weighted("cycle", back(translated), real)
-        turn = self.iteration // max(1, self.adversarial.critic_steps)  # the generators' updates so far
-        codes = (torch.arange(real.shape[0], device=real.device) + turn + offset) % 4
+        codes = (torch.arange(real.shape[0], device=real.device) + self.generator_turns + offset) % 4
         return self.weighted("cycle", back(flipped(translated, codes)), flipped(real, codes))
 
     def sample_rows(self, fixed: dict[str, Any]) -> dict[str, Tensor]:
