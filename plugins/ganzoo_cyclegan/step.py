@@ -55,9 +55,15 @@ class CycleGANStep(Step):
         updates: with a critic's extra steps the generators update on fewer of them). Why: on the toy, at
         full rate, the first updates against untrained discriminators undid the pre-training
         (docs/recipes/cyclegan.md, "Pre-training and a warm-up on the toy")."""
-        if group != "G" or not self.gen_warmup_steps or self.iteration < self.pretrain_steps:
+        if group != "G" or not self.gen_warmup_steps or self.game_iteration < 0:
             return 1.0
-        return min(1.0, (self.iteration - self.pretrain_steps + 1) / self.gen_warmup_steps)
+        return min(1.0, (self.game_iteration + 1) / self.gen_warmup_steps)
+
+    @property
+    def game_iteration(self) -> int:
+        """Iterations since the adversarial game began: 0 at its first, after any pre-training; negative
+        while the generators pre-train. The clock of the game's ramps (the warm-up, the identity boost)."""
+        return self.iteration - self.pretrain_steps
 
     def _pretraining_step(self, real_a: Tensor, real_b: Tensor) -> dict[str, Tensor]:
         """An iteration of the generators' pre-training (``pretrain_steps``; CartoonGAN's initialization
@@ -103,8 +109,7 @@ class CycleGANStep(Step):
         cycles")."""
         if not self.identity_boost_steps:
             return 1.0
-        played = max(0, self.iteration - self.pretrain_steps)
-        left = max(0.0, 1.0 - played / self.identity_boost_steps)
+        left = max(0.0, 1.0 - max(0, self.game_iteration) / self.identity_boost_steps)
         return 1.0 + (self.identity_boost - 1.0) * left
 
     def _cycle_loss(self, back: Any, translated: Tensor, real: Tensor, *, offset: int) -> Tensor:
