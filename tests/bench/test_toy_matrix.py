@@ -3,7 +3,7 @@
 import json
 import sys
 
-from tests.bench.scripts import benchmark_script
+from tests.bench.scripts import BENCHMARKS, benchmark_script
 
 
 def _matrix():
@@ -39,6 +39,16 @@ def test_report_only_rewrites_the_table_from_the_json(tmp_path):
     (tmp_path / "m.json").write_text(json.dumps(results))
     assert matrix.main(["--report-only", "--json", str(tmp_path / "m.json"), "--markdown", str(tmp_path / "m.md")]) == 0
     assert "| Some CPU, 2 cores | 2.14.1 | 2 | 0 | 0.500 | 0/1 |" in (tmp_path / "m.md").read_text()
+
+
+def test_the_committed_table_is_the_committed_results():
+    """docs/toy-results.md is generated from benchmarks/results/toy-matrix.json: a cell added to one and not
+    the other, or a table edited by hand, fails here."""
+    root = BENCHMARKS.parent
+    results = json.loads((root / "benchmarks" / "results" / "toy-matrix.json").read_text())
+    assert (root / "docs" / "toy-results.md").read_text() == _matrix().markdown(results) + "\n", \
+        "regenerate: python benchmarks/toy_matrix.py --report-only --json benchmarks/results/toy-matrix.json " \
+        "--markdown docs/toy-results.md"
 
 
 class _FakeProcess:
