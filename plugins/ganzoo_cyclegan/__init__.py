@@ -64,7 +64,7 @@ CYCLEGAN = Recipe(
     #   shapes' rims off by part of a pixel (the other generator drew them back, which the plain cycle
     #   accepts) and others settled two kinds' colours swapped; the flips alone left the rims in place but
     #   a seed's triangles in the squares' colour, the boost alone kept seed 7's colours but drew other
-    #   seeds' rims off (and still swapped two kinds on seeds 6 and 8, not yet run with both).
+    #   seeds' rims off (and still swapped two kinds on seeds 6 and 8, which kept every kind with both).
     # The discriminator keeps the paper's instance norm: without it the shapes' interiors took their night
     # colours, but one seed swapped squares and triangles (which a cycle undoes), and the one variant tried
     # that kept its kinds collapsed another seed. U-Nets, if chosen, get 5 levels (2**5 = 32).
