@@ -30,7 +30,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ganzoo.errors import InvalidOptionError
-from ganzoo.metrics.toy import HEADLINE, SHAPES, classify, sample_scores, translation_scores
+from ganzoo.metrics.toy import HEADLINE, SHAPES, sample_scores, translation_classes, translation_scores
 
 # Colours in [0, 1]: index 0 is the background, then one per shape type.
 DAY = np.array([(0.92, 0.90, 0.82), (0.90, 0.15, 0.15), (0.15, 0.70, 0.20), (0.15, 0.30, 0.90)], np.float32)
@@ -233,7 +233,7 @@ class Translations:
 
     def classes(self) -> Tensor:
         """(N, H, W): each output pixel's class in the target palette, NO_CLASS where still an input colour."""
-        return classify(self.outputs, self.palette, confusers=self.input_palette)
+        return translation_classes(self.outputs, self.palette, input_palette=self.input_palette)
 
     def scores(self) -> dict[str, float]:
         """L1, PSNR, shape and background accuracy (:func:`ganzoo.metrics.toy.translation_scores`)."""

@@ -98,6 +98,13 @@ def classify(images: Tensor, palette: np.ndarray, *, confusers: np.ndarray | Non
     return torch.where(wrong, torch.full_like(nearest.indices, NO_CLASS), nearest.indices)
 
 
+def translation_classes(outputs: Tensor, palette: np.ndarray, *, input_palette: np.ndarray | None = None) -> Tensor:
+    """(N, H, W): each translated pixel's class in the target side's ``palette``, :data:`NO_CLASS` where it
+    is still one of the ``input_palette``'s colours (an unchanged input is no translation). What the shape
+    and background accuracies count, and what a closer look (benchmarks/toy_rims.py) takes apart."""
+    return classify(outputs, palette, confusers=input_palette)
+
+
 def translation_scores(outputs: Tensor, targets: Tensor, *, labels: Tensor | None = None,
                        palette: np.ndarray | None = None, input_palette: np.ndarray | None = None) -> dict[str, float]:
     """Scores of translations against the truth.
@@ -113,7 +120,7 @@ def translation_scores(outputs: Tensor, targets: Tensor, *, labels: Tensor | Non
     mse = (((outputs - targets) / 2) ** 2).flatten(1).mean(1).clamp_min(1e-10)
     scores = {"l1": (outputs - targets).abs().mean().item(), "psnr": (10 * torch.log10(1 / mse)).mean().item()}
     if labels is not None and palette is not None:
-        right = classify(outputs, palette, confusers=input_palette) == labels
+        right = translation_classes(outputs, palette, input_palette=input_palette) == labels
         shape = labels > 0
         scores["shape_accuracy"] = _share(right, shape)
         scores["background_accuracy"] = _share(right, ~shape)

@@ -151,3 +151,35 @@ def test_every_score_says_what_it_means():
                                                                                                         dtype=torch.int64), palette=DAY))
     assert names <= set(SCORES)
     assert all(s.meaning for s in SCORES.values())
+
+
+def test_the_accuracies_count_the_translation_classes():
+    """Shape and background accuracy are the shares of translation_classes that match the labels: a closer
+    look that takes the classes apart (benchmarks/toy_rims.py) judges each pixel as the score does."""
+    from ganzoo.metrics.toy import translation_classes
+
+    torch.manual_seed(0)
+    labels = torch.randint(0, 4, (3, 8, 8))
+    outputs = torch.rand(3, 3, 8, 8) * 2.4 - 1.2  # some pixels out of range, some near input colours
+    classes = translation_classes(outputs, NIGHT, input_palette=DAY)
+    scores = translation_scores(outputs, torch.zeros_like(outputs), labels=labels, palette=NIGHT, input_palette=DAY)
+    right = classes == labels
+    assert scores["shape_accuracy"] == pytest.approx(right[labels > 0].float().mean().item())
+    assert scores["background_accuracy"] == pytest.approx(right[labels == 0].float().mean().item())
+    assert 0 < scores["shape_accuracy"] < 1, "a mix of right and wrong pixels, so the comparison can fail"
+
+
+def test_translation_classes_name_target_colours_and_refuse_input_colours():
+    """Each night colour is its own class; each day colour (an unchanged input) is no class, though the
+    nearest night colour would name one."""
+    from ganzoo.metrics.toy import translation_classes
+
+    def image(colours):
+        rgb = torch.from_numpy(np.asarray(colours, np.float32)) * 2 - 1  # [0, 1] -> [-1, 1]
+        return rgb.T[None, :, None, :]  # (1, 3, 1, K): one pixel per colour
+
+    night = translation_classes(image(NIGHT), NIGHT, input_palette=DAY)
+    assert night.flatten().tolist() == list(range(len(NIGHT)))
+    day = translation_classes(image(DAY), NIGHT, input_palette=DAY)
+    assert (day == NO_CLASS).all()
+    assert (translation_classes(image(DAY), NIGHT) != NO_CLASS).all(), "without the input palette: a class"
